@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+
+
+const buildScript = new URL('./build.sh', import.meta.url).pathname;
+
+/**
+ * Runs build.sh (a no-op when the cache holds binaries for the same inputs)
+ * and returns the folder with etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler, kubectl, kwok and apiserver_receive_adapter.
+ * STREAMER_OPERATOR_BIN_DIR overrides it with a ready folder.
+ */
+export async function buildBinaries(log: (line: string) => void): Promise<string> {
+  const preset = process.env.STREAMER_OPERATOR_BIN_DIR;
+  if (preset) return preset;
+  return new Promise((resolve, reject) => {
+    const child = spawn('bash', [buildScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      for (const line of chunk.toString().split('\n')) if (line.startsWith('control plane')) log(line);
+    });
+    child.on('close', (code) => {
+      const dir = stdout.trim().split('\n').pop() ?? '';
+      if (code === 0 && dir) resolve(dir);
+      else reject(new Error(`test/cluster/build.sh failed (${code}):\n${stderr.split('\n').slice(-30).join('\n')}`));
+    });
+  });
+}
+

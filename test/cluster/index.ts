@@ -1,0 +1,273 @@
+// A real Kubernetes control plane on loopback for tests and the local sandbox:
+// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (the
+// node), all built from Go modules by build.sh. No Docker, no fakes.
+//
+//   const cluster = await startCluster({ crdDirs: ['crds'] });
+//   await cluster.kubectl(['get', 'nodes']);
+//   await cluster.stop();
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, request } from 'undici';
+import { buildBinaries } from './binaries.ts';
+import { kubectlRunner, type Kubectl } from './kubectl.ts';
+import { freePort } from './ports.ts';
+import { startProcess, type Managed } from './processes.ts';
+import { waitFor } from './wait.ts';
+
+export type ClusterOptions = {
+  /** Folders whose *.yaml are applied before the controller manager starts (so GC knows the kinds). */
+  crdDirs?: string[];
+  /** Install the Knative CRDs from ../shared/upstream/knative-crds, conversion webhooks stripped. */
+  knativeCrds?: boolean;
+  /** Names of the kwok-managed Nodes. Default: ['stream-node'] (the spec's quickstart node). */
+  nodes?: string[];
+  /** Progress lines (the cold build takes minutes). Default: stderr. */
+  log?: (line: string) => void;
+};
+
+export type ClusterInfo = {
+  kubeconfig: string;
+  server: string;
+  token: string;
+  caPem: string;
+  binDir: string;
+  runDir: string;
+  nodes: string[];
+  pids: number[];
+};
+
+export type Cluster = ClusterInfo & {
+  kubectl: Kubectl;
+  /** Creates a namespace with a unique name and waits for its `default` ServiceAccount. */
+  createNamespace(prefix: string): Promise<string>;
+  stop(): Promise<void>;
+};
+
+export const repoRoot = new URL('../../', import.meta.url).pathname;
+export const knativeCrdDir = join(repoRoot, '..', 'shared', 'upstream', 'knative-crds');
+
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const nodes = options.nodes ?? ['stream-node'];
+  const started = Date.now();
+  const binDir = await buildBinaries(log);
+
+  const runDir = await mkdtemp(join(tmpdir(), 'streamer-cluster-'));
+  const logs = join(runDir, 'logs');
+  await mkdir(logs);
+  const processes: Managed[] = [];
+  const run = (name: string, args: string[], command = join(binDir, name)) => {
+    const managed = startProcess({ name, command, args, logFile: join(logs, `${name}.log`) });
+    processes.push(managed);
+    return managed;
+  };
+  const stop = async () => {
+    for (const managed of [...processes].reverse()) await managed.stop();
+    await rm(runDir, { recursive: true, force: true });
+  };
+
+  try {
+    const token = randomBytes(24).toString('hex');
+    const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const saKey = join(runDir, 'sa.key');
+    await writeFile(saKey, privateKey.export({ type: 'pkcs1', format: 'pem' }));
+    await writeFile(join(runDir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
+
+    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    const etcd = run('etcd', [
+      `--data-dir=${join(runDir, 'etcd')}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      '--unsafe-no-fsync=true',
+      '--log-level=warn',
+    ]);
+    await waitFor('etcd /health', async () => {
+      const response = await request(`http://127.0.0.1:${etcdClient}/health`);
+      const body = await response.body.text();
+      return body.includes('"health":"true"') ? true : undefined;
+    }, { timeoutMs: 30_000 }).catch(async (error) => failWith(error, etcd));
+
+    const pki = join(runDir, 'pki');
+    const apiserver = run('kube-apiserver', [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      '--bind-address=127.0.0.1',
+      `--secure-port=${apiPort}`,
+      '--advertise-address=127.0.0.1',
+      '--endpoint-reconciler-type=none',
+      `--cert-dir=${pki}`,
+      `--token-auth-file=${join(runDir, 'tokens.csv')}`,
+      '--authorization-mode=RBAC',
+      '--service-account-issuer=https://kubernetes.default.svc',
+      `--service-account-key-file=${saKey}`,
+      `--service-account-signing-key-file=${saKey}`,
+      '--service-cluster-ip-range=10.0.0.0/24',
+      '--allow-privileged=true',
+      '--profiling=false',
+    ]);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const caPem = await waitFor('kube-apiserver serving certificate', async () => {
+      const pem = await readFile(join(pki, 'apiserver.crt'), 'utf8').catch(() => '');
+      return pem.includes('END CERTIFICATE') ? pem : undefined;
+    }, { timeoutMs: 60_000 }).catch(async (error) => failWith(error, apiserver));
+    const agent = new Agent({ connect: { ca: caPem } });
+    try {
+      await waitFor('kube-apiserver /readyz', async () => {
+        const response = await request(`${server}/readyz`, {
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${token}` },
+        });
+        const body = await response.body.text();
+        return response.statusCode === 200 && body.trim() === 'ok' ? true : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 250 }).catch(async (error) => failWith(error, apiserver));
+    } finally {
+      await agent.close();
+    }
+
+    const kubeconfig = join(runDir, 'admin.kubeconfig');
+    await writeFile(kubeconfig, renderKubeconfig({ server, token, caPem }));
+    const kubectl = kubectlRunner({ binDir, kubeconfig });
+
+    for (const dir of options.crdDirs ?? []) await applyYamlDir(kubectl, dir);
+    if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
+    await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    for (const [index, name] of nodes.entries()) {
+      await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, index)) });
+    }
+
+    run('kube-controller-manager', [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      '--secure-port=0',
+      '--controllers=*',
+      `--service-account-private-key-file=${saKey}`,
+      `--root-ca-file=${join(pki, 'apiserver.crt')}`,
+      '--use-service-account-credentials=false',
+    ]);
+    run('kube-scheduler', [
+      `--kubeconfig=${kubeconfig}`,
+      '--leader-elect=false',
+      '--bind-address=127.0.0.1',
+      '--secure-port=0',
+    ]);
+    const stageDir = join(binDir, 'kwok-stages');
+    const stages = (await readdir(stageDir)).map((file) => `--config=${join(stageDir, file)}`);
+    run('kwok', [
+      `--kubeconfig=${kubeconfig}`,
+      '--manage-all-nodes=true',
+      '--cidr=127.100.0.0/16',
+      '--node-ip=127.0.0.1',
+      '--node-lease-duration-seconds=40',
+      ...stages,
+    ]);
+
+    await waitFor('kwok nodes Ready and untainted', async () => {
+      const result = await kubectl.json<{ items: NodeLike[] }>(['get', 'nodes']);
+      const ready = result.items.filter(
+        (node) =>
+          node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') &&
+          !(node.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/')),
+      );
+      return ready.length === nodes.length ? true : undefined;
+    }, { timeoutMs: 90_000 });
+    await waitFor('ServiceAccount default/default', async () => {
+      const result = await kubectl.run(['get', 'serviceaccount', 'default', '-n', 'default']);
+      return result.code === 0 ? true : undefined;
+    }, { timeoutMs: 60_000 });
+
+    log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
+    const info: ClusterInfo = {
+      kubeconfig, server, token, caPem, binDir, runDir, nodes,
+      pids: processes.map((p) => p.pid),
+    };
+    return { ...info, kubectl, createNamespace: (prefix) => createNamespace(kubectl, prefix), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+type NodeLike = {
+  spec?: { taints?: { key: string }[] };
+  status?: { conditions?: { type: string; status: string }[] };
+};
+
+async function failWith(error: unknown, component: Managed): Promise<never> {
+  const tail = await component.tail(30);
+  throw new Error(`${component.name} did not become ready: ${String(error)}\n--- ${component.logFile}\n${tail}`);
+}
+
+export function renderKubeconfig({ server, token, caPem }: { server: string; token: string; caPem: string }): string {
+  const config = {
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: 'local', cluster: { server, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+    users: [{ name: 'admin', user: { token } }],
+    contexts: [{ name: 'local', context: { cluster: 'local', user: 'admin', namespace: 'default' } }],
+    'current-context': 'local',
+  };
+  return JSON.stringify(config, null, 2);
+}
+
+/** A Node that kwok manages; its pods get IPs in 127.100.<index>.0/24 (loopback). */
+function kwokNode(name: string, index: number) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name,
+      labels: {
+        type: 'kwok',
+        'kubernetes.io/hostname': name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+      },
+      annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
+    },
+    spec: { podCIDR: `127.100.${index}.0/24`, podCIDRs: [`127.100.${index}.0/24`] },
+    status: {
+      allocatable: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
+      capacity: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
+    },
+  };
+}
+
+async function applyYamlDir(kubectl: Kubectl, dir: string): Promise<void> {
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
+  for (const file of files.sort()) await kubectl.ok(['apply', '--server-side', '-f', join(dir, file)]);
+}
+
+/**
+ * Knative's CRDs carry a conversion webhook pointing at a Service; the API
+ * server would dial its ClusterIP, which is off limits. Only one version is
+ * served per CRD here, so conversion `None` is exact.
+ */
+async function installKnativeCrds(kubectl: Kubectl, runDir: string): Promise<void> {
+  const { parseAllDocuments } = await import('yaml');
+  const out = join(runDir, 'knative-crds');
+  await mkdir(out);
+  for (const file of (await readdir(knativeCrdDir)).filter((f) => f.endsWith('.yaml'))) {
+    const docs = parseAllDocuments(await readFile(join(knativeCrdDir, file), 'utf8'));
+    const objects = docs.map((d) => d.toJS()).filter((o) => o && o.kind === 'CustomResourceDefinition');
+    for (const crd of objects) {
+      crd.spec.conversion = { strategy: 'None' };
+      await writeFile(join(out, `${crd.metadata.name}.json`), JSON.stringify(crd));
+    }
+  }
+  await kubectl.ok(['apply', '--server-side', '-f', out]);
+}
+
+export async function createNamespace(kubectl: Kubectl, prefix: string): Promise<string> {
+  const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
+  await kubectl.ok(['create', 'namespace', name]);
+  await waitFor(`ServiceAccount ${name}/default`, async () => {
+    const result = await kubectl.run(['get', 'serviceaccount', 'default', '-n', name]);
+    return result.code === 0 ? true : undefined;
+  }, { timeoutMs: 30_000 });
+  return name;
+}

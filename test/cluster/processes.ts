@@ -1,0 +1,107 @@
+// Child processes of the local control plane: each runs in its own process
+// group, logs to a file, and is killed (with its children) on stop() or, as a
+// last resort, when this Node process exits.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { once } from 'node:events';
+
+export type Managed = {
+  readonly name: string;
+  readonly pid: number;
+  readonly logFile: string;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<number | null>;
+  /** SIGTERM to the process group, SIGKILL after graceMs. Resolves once it is gone. */
+  stop(graceMs?: number): Promise<void>;
+  /** The last lines of its log, for error messages. */
+  tail(lines?: number): Promise<string>;
+};
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // ESRCH: the group is already gone, which is the goal.
+  }
+}
+
+/** Kills every managed process synchronously; runs on exit so a crashed test leaves nothing behind. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const child of live) killGroup(child, 'SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      for (const child of live) killGroup(child, 'SIGKILL');
+      process.exit(130);
+    });
+  }
+}
+
+export function startProcess(options: {
+  name: string;
+  command: string;
+  args: string[];
+  logFile: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}): Managed {
+  installExitHook();
+  const log = createWriteStream(options.logFile, { flags: 'a' });
+  const child = spawn(options.command, options.args, {
+    detached: true,
+    env: options.env ?? process.env,
+    cwd: options.cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
+  child.stdout?.pipe(log, { end: false });
+  child.stderr?.pipe(log, { end: false });
+  live.add(child);
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => {
+      live.delete(child);
+      resolve(code);
+    });
+  });
+  child.once('close', () => log.end());
+  const pid = child.pid;
+
+  return {
+    name: options.name,
+    pid,
+    logFile: options.logFile,
+    exited,
+    async stop(graceMs = 10_000) {
+      if (!live.has(child)) return;
+      killGroup(child, 'SIGTERM');
+      const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+      // The leader is gone; make sure nothing it started lingers in its group.
+      killGroup(child, 'SIGKILL');
+      if (!log.closed) await once(log, 'close').catch(() => undefined);
+    },
+    async tail(lines = 20) {
+      const text = await readFile(options.logFile, 'utf8').catch(() => '');
+      return text.trimEnd().split('\n').slice(-lines).join('\n');
+    },
+  };
+}
+
+/** True while a process with this pid exists (zombies of our own children excluded by waiting). */
+export function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
