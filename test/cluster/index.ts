@@ -13,7 +13,7 @@ import { Agent, request } from 'undici';
 import { buildBinaries } from './binaries.ts';
 import { kubectlRunner, type Kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
-import { startProcess, type Managed } from './processes.ts';
+import { removeOnExit, startProcess, type Managed } from './processes.ts';
 import { waitFor } from './wait.ts';
 
 export type ClusterOptions = {
@@ -57,6 +57,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const runDir = await mkdtemp(join(tmpdir(), 'streamer-cluster-'));
   const logs = join(runDir, 'logs');
   await mkdir(logs);
+  const forgetRunDir = removeOnExit(runDir);
   const processes: Managed[] = [];
   const run = (name: string, args: string[], command = join(binDir, name)) => {
     const managed = startProcess({ name, command, args, logFile: join(logs, `${name}.log`) });
@@ -66,6 +67,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const stop = async () => {
     for (const managed of [...processes].reverse()) await managed.stop();
     await rm(runDir, { recursive: true, force: true });
+    forgetRunDir();
   };
 
   try {
@@ -134,7 +136,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     for (const dir of options.crdDirs ?? []) await applyYamlDir(kubectl, dir);
     if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
-    await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    if (options.crdDirs?.length || options.knativeCrds) {
+      await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    }
     for (const [index, name] of nodes.entries()) {
       await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, index)) });
     }

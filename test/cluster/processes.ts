@@ -2,9 +2,10 @@
 // group, logs to a file, and is killed (with its children) on stop() or, as a
 // last resort, when this Node process exits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { once } from 'node:events';
+import type { Socket } from 'node:net';
 
 export type Managed = {
   readonly name: string;
@@ -19,6 +20,14 @@ export type Managed = {
 };
 
 const live = new Set<ChildProcess>();
+const dirs = new Set<string>();
+
+/** Removes `dir` when this process exits, unless forgotten first (stop() removes it itself). */
+export function removeOnExit(dir: string): () => void {
+  installExitHook();
+  dirs.add(dir);
+  return () => dirs.delete(dir);
+}
 let exitHookInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -34,13 +43,15 @@ function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  process.on('exit', () => {
+  const cleanup = () => {
     for (const child of live) killGroup(child, 'SIGKILL');
-  });
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('exit', cleanup);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const child of live) killGroup(child, 'SIGKILL');
-      process.exit(130);
+      cleanup();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
 }
@@ -64,6 +75,10 @@ export function startProcess(options: {
   if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  // Do not keep the event loop alive: a test file that started its own cluster
+  // stops it from 'beforeExit', which only fires once nothing else is pending.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket | null)?.unref();
   live.add(child);
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => {

@@ -1,0 +1,84 @@
+// The media server container's environment. The operator's variables come first and
+// `spec.env` after them, so user values can interpolate ours, e.g. "$(FLUSSONIC_HOSTNAME)"
+// (Kubernetes expands $(VAR) only for variables defined earlier in the list).
+//
+// Every secret is wired by reference (valueFrom), never copied into the Pod spec.
+// Names are the ones seen in Flussonic's own manifests (reference/flussonic-api.md §4).
+import type { V1EnvVar } from '@kubernetes/client-node';
+import type { Streamer } from '../schema/streamer.ts';
+import { childNames } from './meta.ts';
+import { EDIT_AUTH_KEY } from './secret.ts';
+
+export const ENV = {
+  /** The node name: a stable hostname for licensing and routing. */
+  hostname: 'FLUSSONIC_HOSTNAME',
+  /** Same value, newer prefix; Central's samples interpolate $(STREAMER_HOSTNAME). */
+  streamerHostname: 'STREAMER_HOSTNAME',
+  /** `k8s://<secret>`: the Secret the media server keeps its own state in. */
+  secretsStorage: 'FLUSSONIC_SECRETS_STORAGE',
+  /** The container has no privileges to tune the host network; tell the server not to try. */
+  noNetTuning: 'DO_NOT_DO_NET_TUNING',
+  licenseKey: 'LICENSE_KEY',
+  /** `<login>:<password>` for the API. */
+  editAuth: 'FLUSSONIC_EDIT_AUTH',
+  /** External config URL, credentials as its userinfo. */
+  configExternal: 'FLUSSONIC_CONFIG_EXTERNAL',
+  /**
+   * Operator-internal: holds the configExternalAuth secret so FLUSSONIC_CONFIG_EXTERNAL can
+   * reference it as $(...) instead of containing it.
+   */
+  configExternalAuth: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH',
+  /**
+   * No public source names a cluster-key variable; this follows the FLUSSONIC_<DIRECTIVE>
+   * pattern of FLUSSONIC_EDIT_AUTH / FLUSSONIC_CONFIG_EXTERNAL (directive `cluster_key`).
+   */
+  clusterKey: 'FLUSSONIC_CLUSTER_KEY',
+} as const;
+
+/**
+ * The container env: FLUSSONIC_HOSTNAME, STREAMER_HOSTNAME, FLUSSONIC_SECRETS_STORAGE,
+ * DO_NOT_DO_NET_TUNING, LICENSE_KEY (if licenseKey), FLUSSONIC_EDIT_AUTH (spec.editAuth, else
+ * key `edit_auth` of `<name>-license-storage`), the config external pair (if
+ * configExternalUrl), FLUSSONIC_CLUSTER_KEY (if clusterKey), then `spec.env` unchanged.
+ *
+ * `logLevel` is deliberately absent: it is written into the config (media-server-config.ts)
+ * so that changing it is a hot change.
+ */
+export function buildEnv(streamer: Streamer): V1EnvVar[] {
+  const { spec } = streamer;
+  const names = childNames(streamer);
+  const env: V1EnvVar[] = [
+    { name: ENV.hostname, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    { name: ENV.streamerHostname, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+    { name: ENV.secretsStorage, value: `k8s://${names.licenseStorageSecret}` },
+    { name: ENV.noNetTuning, value: 'true' },
+  ];
+  if (spec.licenseKey) env.push({ name: ENV.licenseKey, valueFrom: spec.licenseKey });
+  env.push({
+    name: ENV.editAuth,
+    valueFrom: spec.editAuth ?? {
+      secretKeyRef: { name: names.licenseStorageSecret, key: EDIT_AUTH_KEY, optional: false },
+    },
+  });
+  if (spec.configExternalUrl) {
+    if (spec.configExternalAuth) {
+      env.push({ name: ENV.configExternalAuth, valueFrom: spec.configExternalAuth });
+      env.push({ name: ENV.configExternal, value: withUserinfo(spec.configExternalUrl, `$(${ENV.configExternalAuth})`) });
+    } else {
+      env.push({ name: ENV.configExternal, value: spec.configExternalUrl });
+    }
+  }
+  if (spec.clusterKey) env.push({ name: ENV.clusterKey, valueFrom: spec.clusterKey });
+  return [...env, ...(spec.env ?? [])];
+}
+
+/**
+ * Puts `userinfo` into a URL's authority: `http://host/p` -> `http://<userinfo>@host/p`,
+ * replacing any userinfo already there. A value without `scheme://` gets it prefixed.
+ * Done on text, not with `new URL`, so `$(...)` references survive unescaped.
+ */
+export function withUserinfo(url: string, userinfo: string): string {
+  const match = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)(.*)$/s.exec(url);
+  const [scheme, rest] = match ? [match[1] ?? '', match[2] ?? ''] : ['', url];
+  return `${scheme}${userinfo}@${rest.replace(/^[^/?#@]*@/, '')}`;
+}
