@@ -57,7 +57,10 @@ export type KubeClient = {
     labelSelector?: string;
   }): Promise<T[]>;
   /** Server-side apply under the client's field manager; `force` takes over conflicting fields. */
-  apply<T extends KubeObject = KubeObject>(object: KubeObject, options?: { force?: boolean; subresource?: 'status' }): Promise<T>;
+  apply<T extends KubeObject = KubeObject>(
+    object: KubeObject,
+    options?: { force?: boolean; subresource?: 'status'; fieldManager?: string },
+  ): Promise<T>;
   /** POST; throws KubeApiError 409 AlreadyExists when it exists. */
   create<T extends KubeObject = KubeObject>(object: KubeObject): Promise<T>;
   /** JSON merge patch, or JSON patch when `body` is an array. */
@@ -132,8 +135,11 @@ export function createKubeClient({
       // List items carry no apiVersion/kind; restore them so they can be passed on as objects.
       return list.items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
     },
-    async apply<T extends KubeObject>(object: KubeObject, options: { force?: boolean; subresource?: 'status' } = {}) {
-      const params = new URLSearchParams({ fieldManager });
+    async apply<T extends KubeObject>(
+      object: KubeObject,
+      options: { force?: boolean; subresource?: 'status'; fieldManager?: string } = {},
+    ) {
+      const params = new URLSearchParams({ fieldManager: options.fieldManager ?? fieldManager });
       if (options.force) params.set('force', 'true');
       const path = `${pathOf({ ...object, ...object.metadata }, options.subresource)}?${params}`;
       return (await call('PATCH', path, { type: 'application/apply-patch+yaml', data: JSON.stringify(object) })) as T;

@@ -59,7 +59,7 @@ export function createMediaClient(options: MediaClientOptions): MediaClient {
     authorization: basicAuthorization(toEditAuth(options.auth)),
     dispatcher: options.dispatcher,
     timeoutMs: options.timeoutMs ?? 3000,
-    retries: options.retries ?? 2,
+    retries: Math.max(0, Math.trunc(options.retries ?? 2)),
     retryDelayMs: options.retryDelayMs ?? 250,
   };
   const call = <T>(request: Call, schema: z.ZodType<T>): Promise<T> => exchange(transport, request).then((answer) => readAnswer(answer, schema));

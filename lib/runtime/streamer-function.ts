@@ -1,0 +1,70 @@
+// The shape every operator function shares: an event (or resync tick) names
+// Streamers; for each, read it fresh, parse it once, and run the function's
+// work with a Kubernetes client of its own (so reads and writes are counted
+// per event). Functions differ only in `work`.
+import { createKubeClient, type KubeClient, type KubeObject, type KubeTransport } from '../kube/client.ts';
+import { makeEventHandler, runBounded, TransientError, type EventLogLine } from '../events/index.ts';
+import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
+import type { Logger } from './log.ts';
+
+export type WorkContext = { kube: KubeClient; streamer: Streamer };
+
+export type StreamerFunctionOptions = {
+  /** Function name: the functions-framework target and the log's `function` field. */
+  name: string;
+  transport: KubeTransport;
+  fieldManager: string;
+  log: Logger;
+  /** What the function does for one Streamer, from its current state. Throw to be retried. */
+  work(context: WorkContext): Promise<Record<string, unknown> | void>;
+  /** Resync fan-out: Streamers handled at once, and the random delay before each. */
+  resync?: { concurrency?: number; jitterMs?: number };
+};
+
+export function makeStreamerFunction(options: StreamerFunctionOptions) {
+  const { name, transport, fieldManager, log } = options;
+  const client = () => createKubeClient({ transport, fieldManager });
+
+  /** Runs `work` for one Streamer object as just read; returns what to add to the log line. */
+  async function runFor(kube: KubeClient, object: object): Promise<Record<string, unknown>> {
+    const parsed = Streamer.safeParse(object);
+    if (!parsed.success) {
+      // The CRD schema should make this impossible; retrying would not help, so report and move on.
+      const meta = (object as KubeObject).metadata;
+      log({ function: name, outcome: 'invalid-streamer', streamer: `${meta?.namespace}/${meta?.name}`, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
+      return { invalid: true };
+    }
+    if (parsed.data.metadata.deletionTimestamp) return { deleting: true };
+    return (await options.work({ kube, streamer: parsed.data })) ?? {};
+  }
+
+  return makeEventHandler({
+    name,
+    reader: client(),
+    async onObject(target) {
+      const kube = client();
+      // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
+      return { ...(await runFor(kube, target.streamer)), ...kube.stats() };
+    },
+    async onResync() {
+      const kube = client();
+      const streamers = await kube.list({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND });
+      const summary = await runBounded(
+        streamers,
+        async (listed) => {
+          // Re-read: the list may be seconds old by the time this item's turn comes.
+          const fresh = await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace: listed.metadata.namespace, name: listed.metadata.name });
+          if (fresh) await runFor(kube, fresh);
+        },
+        { concurrency: options.resync?.concurrency ?? 4, jitterMs: options.resync?.jitterMs ?? 2_000 },
+      );
+      log({ function: name, outcome: 'resync', streamers: streamers.length, ok: summary.ok, failed: summary.failed, ...kube.stats() });
+      if (summary.failed > 0 && summary.ok === 0) {
+        throw new TransientError(`resync failed for all ${summary.failed} Streamers`, { cause: summary.errors[0]?.error });
+      }
+    },
+    log(line: EventLogLine) {
+      log({ ...line });
+    },
+  });
+}
