@@ -38,6 +38,8 @@ export type EventLogLine = {
   durationMs: number;
   reason?: string;
   error?: { code: string; message: string };
+  /** What onObject returned. */
+  result?: Record<string, unknown>;
 };
 
 export type EventHandlerDeps = {
@@ -45,8 +47,11 @@ export type EventHandlerDeps = {
   name: string;
   /** Reads current objects to map events to Streamers (see resolveStreamer). */
   reader: ObjectReader;
-  /** Work for one Streamer an event maps to. Throw to have the event redelivered. */
-  onObject(target: StreamerTarget, event: ObjectEvent): Promise<void>;
+  /**
+   * Work for one Streamer an event maps to. Throw to have the event redelivered. What it
+   * returns (counts such as reads and writes, never payloads) goes into the log line.
+   */
+  onObject(target: StreamerTarget, event: ObjectEvent): Promise<Record<string, unknown> | void>;
   /** Work for a PingSource tick (e.g. runBounded over every Streamer). */
   onResync(event: ResyncEvent): Promise<void>;
   log(line: EventLogLine): void;
@@ -109,7 +114,8 @@ async function handleEvent(
     const target = await resolveStreamer(event, deps.reader);
     if (!target) return { kind: 'unrelated' };
     line.streamer = `${target.namespace}/${target.name}`;
-    await deps.onObject(target, event);
+    const result = await deps.onObject(target, event);
+    if (result) line.result = result;
     return { kind: 'done' };
   } catch (error) {
     return { kind: 'failed', error };

@@ -77,6 +77,8 @@ export function parseEvent(message: EventMessage): ParsedEvent {
   if (!isPlainObject(event.data)) {
     throw new EventParseError(`resource-mode event data is not a JSON object (content type '${mediaType || 'none'}')`);
   }
+  // Every object a watch delivers has metadata; express turns an empty JSON body into {}.
+  if (!isPlainObject(event.data.metadata)) throw new EventParseError('resource-mode event data has no metadata object');
   return { kind: 'object', ...kind, ref, object: event.data, id, type };
 }
 

@@ -63,6 +63,8 @@ export function startProcess(options: {
   logFile: string;
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Called with each line the process writes (besides the log file). */
+  onLine?: (line: string) => void;
 }): Managed {
   installExitHook();
   const log = createWriteStream(options.logFile, { flags: 'a' });
@@ -75,6 +77,17 @@ export function startProcess(options: {
   if (child.pid === undefined) throw new Error(`${options.name}: could not start ${options.command}`);
   child.stdout?.pipe(log, { end: false });
   child.stderr?.pipe(log, { end: false });
+  if (options.onLine) {
+    const onLine = options.onLine;
+    for (const stream of [child.stdout, child.stderr]) {
+      let partial = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const lines = (partial + chunk.toString()).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line) onLine(line);
+      });
+    }
+  }
   // Do not keep the event loop alive: a test file that started its own cluster
   // stops it from 'beforeExit', which only fires once nothing else is pending.
   child.unref();

@@ -18,7 +18,7 @@ const cam1 = streamerObject('ns1', 'cam1');
 /** What the function under test does; each test sets it. */
 const scenario: {
   reader: ObjectReader;
-  onObject: (target: StreamerTarget, event: ObjectEvent) => Promise<void>;
+  onObject: (target: StreamerTarget, event: ObjectEvent) => Promise<Record<string, unknown> | void>;
   onResync: (event: ResyncEvent) => Promise<void>;
 } = { reader: fakeReader([]), onObject: async () => {}, onResync: async () => {} };
 
@@ -35,7 +35,7 @@ ff.http(
     reader: { get: (key) => scenario.reader.get(key) },
     onObject: async (target, event) => {
       calls.objects.push([target, event]);
-      await scenario.onObject(target, event);
+      return scenario.onObject(target, event);
     },
     onResync: async (event) => {
       calls.resyncs.push(event);
@@ -104,6 +104,12 @@ handler('a child event in structured Reference mode maps through the current chi
   const answer = await post(structuredEvent({ mode: 'reference', action: 'update', ref: refs.configMap }));
   assert.is(answer.status, 204);
   assert.is(calls.objects[0]?.[0].name, 'cam1');
+});
+
+handler('what onObject returns goes into the log line as `result`', async () => {
+  scenario.onObject = async () => ({ reads: 2, writes: 0 });
+  assert.is((await post(binaryEvent({ mode: 'reference', action: 'update', ref: refs.streamer }))).status, 204);
+  assert.equal(calls.logs[0]?.result, { reads: 2, writes: 0 });
 });
 
 handler('a PingSource tick calls onResync and answers 204', async () => {

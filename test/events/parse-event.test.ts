@@ -191,6 +191,10 @@ malformed('Resource mode without data', () => {
   expectInvalid({ ...resourceAdd(), body: '' }, /resource-mode event data is not a JSON object/);
 });
 
+malformed('Resource mode with an object without metadata (express makes {} of an empty JSON body)', () => {
+  expectInvalid({ ...resourceAdd(), body: {} }, /^resource-mode event data has no metadata object$/);
+});
+
 malformed('a request with no ce-* headers that is not structured', () => {
   expectInvalid({ headers: { 'content-type': 'application/json' }, body: '{}' }, /not a CloudEvent/);
 });

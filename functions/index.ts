@@ -1,0 +1,66 @@
+// functions-framework entry point of the whole operator in one service:
+// `functions-framework --target=streamer-operator`. Each function keeps its own
+// path (the Triggers in knative/ address /reconcile-children, /push-config,
+// /probe-status), /dead-letter logs events the Broker gave up on, and
+// /health/* answers func's probes. Each function can also be deployed alone
+// with its own target (see docs/install.md).
+import { http } from '@google-cloud/functions-framework';
+import type { EventRequest, EventResponse } from '../lib/events/index.ts';
+import { createLogger } from '../lib/runtime/log.ts';
+import { lazyHandler, type Handler } from '../lib/runtime/register.ts';
+import * as reconcileChildren from './reconcile-children/definition.ts';
+import * as pushConfig from './push-config/definition.ts';
+import * as probeStatus from './probe-status/definition.ts';
+
+export const TARGET = 'streamer-operator';
+const log = createLogger();
+
+const routes: Record<string, Handler> = {};
+for (const fn of [reconcileChildren, pushConfig, probeStatus]) {
+  const handler = lazyHandler(fn.definition, { log });
+  routes[`/${fn.NAME}`] = handler;
+  http(fn.NAME, handler);
+}
+
+export async function operator(req: EventRequest, res: EventResponse): Promise<void> {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  if (path.startsWith('/health/')) {
+    res.statusCode = 200;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end('ok');
+    return;
+  }
+  if (path === '/dead-letter') {
+    deadLetter(req);
+    res.statusCode = 204;
+    res.end();
+    return;
+  }
+  const handler = routes[path.replace(/\/$/, '')];
+  if (!handler) {
+    res.statusCode = 404;
+    res.setHeader('content-type', 'text/plain; charset=utf-8');
+    res.end(`no function at ${path}; try ${Object.keys(routes).join(', ')}`);
+    return;
+  }
+  await handler(req, res);
+}
+
+/** Logs the identity of an event the Broker gave up on (never its data: it may be a Secret). */
+function deadLetter(req: EventRequest): void {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : (value as string | undefined);
+  };
+  log({
+    function: TARGET,
+    outcome: 'dead-letter',
+    eventId: header('ce-id'),
+    eventType: header('ce-type'),
+    subject: header('ce-subject'),
+    errorDest: header('ce-knativeerrordest'),
+    errorCode: header('ce-knativeerrorcode'),
+  });
+}
+
+http(TARGET, operator);

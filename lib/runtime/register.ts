@@ -1,0 +1,69 @@
+// Registration of an operator function with functions-framework. The
+// Kubernetes transport is created on the first request (not at import), so a
+// cold start costs one file read, and a missing kubeconfig becomes a 503 with
+// a clear message instead of a crash loop.
+import type { KubeTransport } from '../kube/client.ts';
+import { defaultTransport } from '../kube/config.ts';
+import { HEALTH_PATHS, type EventRequest, type EventResponse } from '../events/index.ts';
+import { createLogger, type Logger } from './log.ts';
+import { makeStreamerFunction, type StreamerFunctionOptions } from './streamer-function.ts';
+
+export type Handler = (req: EventRequest, res: EventResponse) => Promise<void>;
+
+export type FunctionDefinition = Omit<StreamerFunctionOptions, 'transport' | 'log'>;
+
+/** Settings read from the environment, with defaults. */
+export function runtimeSettings(env: NodeJS.ProcessEnv = process.env) {
+  const number = (name: string, fallback: number) => {
+    const value = Number(env[name]);
+    return Number.isFinite(value) && env[name] !== '' && env[name] !== undefined ? value : fallback;
+  };
+  return {
+    resyncConcurrency: number('RESYNC_CONCURRENCY', 4),
+    resyncJitterMs: number('RESYNC_JITTER_MS', 2_000),
+  };
+}
+
+/** A handler whose dependencies are created once, on first use. */
+export function lazyHandler(
+  definition: FunctionDefinition,
+  { transport = () => defaultTransport(), log = createLogger(), env = process.env }: {
+    transport?: () => Promise<KubeTransport>;
+    log?: Logger;
+    env?: NodeJS.ProcessEnv;
+  } = {},
+): Handler {
+  let ready: Promise<Handler> | undefined;
+  const settings = runtimeSettings(env);
+  const build = async () =>
+    makeStreamerFunction({
+      resync: { concurrency: settings.resyncConcurrency, jitterMs: settings.resyncJitterMs },
+      ...definition,
+      transport: await transport(),
+      log,
+    });
+  return async (req, res) => {
+    // func's probes must pass before (and without) any Kubernetes connection.
+    if ((req.method === 'GET' || req.method === 'HEAD') && HEALTH_PATHS.includes(new URL(req.url ?? '/', 'http://localhost').pathname)) {
+      res.statusCode = 200;
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end('ok');
+      return;
+    }
+    ready ??= build().catch((error) => {
+      ready = undefined; // try again on the next request
+      throw error;
+    });
+    let handler: Handler;
+    try {
+      handler = await ready;
+    } catch (error) {
+      log({ function: definition.name, outcome: 'startup-failed', error: (error as Error).message });
+      res.statusCode = 503;
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end(`${definition.name} cannot reach Kubernetes: ${(error as Error).message}`);
+      return;
+    }
+    await handler(req, res);
+  };
+}

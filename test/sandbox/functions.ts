@@ -1,0 +1,64 @@
+// Runs each operator function as its own process with functions-framework's
+// server on a loopback port, as Knative would run each Service.
+import { join } from 'node:path';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { request } from 'undici';
+import { freePort } from '../cluster/ports.ts';
+import { startProcess, type Managed } from '../cluster/processes.ts';
+import { waitFor } from '../cluster/wait.ts';
+
+export const FUNCTION_NAMES = ['reconcile-children', 'push-config', 'probe-status'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+const serveScript = new URL('../../scripts/serve-function.ts', import.meta.url).pathname;
+
+export type RunningFunctions = {
+  urls: Record<FunctionName, string>;
+  processes: Managed[];
+  stop(): Promise<void>;
+};
+
+export async function startFunctions({
+  kubeconfig,
+  env = {},
+  logDir,
+  stdout,
+}: {
+  kubeconfig: string;
+  env?: Record<string, string>;
+  /** Where each function's log goes. @default a temp dir */
+  logDir?: string;
+  /** Also echo each function's log lines here (npm start). */
+  stdout?: (line: string) => void;
+}): Promise<RunningFunctions> {
+  const dir = logDir ?? (await mkdtemp(join(tmpdir(), 'streamer-functions-')));
+  const processes: Managed[] = [];
+  const urls = {} as Record<FunctionName, string>;
+  try {
+    for (const name of FUNCTION_NAMES) {
+      const port = await freePort();
+      const managed = startProcess({
+        name,
+        command: process.execPath,
+        args: [serveScript, name, String(port), '127.0.0.1'],
+        logFile: join(dir, `${name}.log`),
+        env: { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production', ...env },
+        onLine: stdout,
+      });
+      processes.push(managed);
+      urls[name] = `http://127.0.0.1:${port}`;
+    }
+    for (const name of FUNCTION_NAMES) {
+      await waitFor(`${name} /health/readiness`, async () => {
+        const response = await request(`${urls[name]}/health/readiness`);
+        await response.body.dump();
+        return response.statusCode === 200 ? true : undefined;
+      }, { timeoutMs: 30_000, intervalMs: 50 });
+    }
+  } catch (error) {
+    await Promise.all(processes.map((p) => p.stop()));
+    throw error;
+  }
+  return { urls, processes, stop: async () => void (await Promise.all(processes.map((p) => p.stop(5_000)))) };
+}
