@@ -67,10 +67,24 @@ export type StreamerSpec = z.infer<typeof StreamerSpec>;
 /** A spec as written in a manifest (defaults not yet applied). */
 export type StreamerSpecInput = z.input<typeof StreamerSpec>;
 
+/**
+ * What push-config last sent to the media server API (status.configPush, owned by
+ * push-config). Holds no secret: a hash of the config text, the Pod's UID and the
+ * resourceVersion of the object the edit_auth credentials came from.
+ */
+export const ConfigPush = z.object({
+  /** SHA-256 of the configuration text, "sha256:<hex>". */
+  hash: z.string(),
+  podUID: z.string(),
+  editAuthVersion: z.string(),
+});
+export type ConfigPush = z.infer<typeof ConfigPush>;
+
 export const StreamerStatus = z.looseObject({
   ready: z.boolean().optional(),
   observedGeneration: z.int().min(0).optional(),
   conditions: z.array(Condition).optional(),
+  configPush: ConfigPush.optional(),
 });
 export type StreamerStatus = z.infer<typeof StreamerStatus>;
 

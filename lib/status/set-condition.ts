@@ -1,0 +1,84 @@
+// The one path by which a function records its condition: decide from the freshly read
+// Streamer whether anything would change, write only then, and record an Event on a
+// transition. Replays and stale events read the same state, so they write nothing.
+import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { recordEvent } from '../kube/events.ts';
+import { describeError } from '../events/describe-error.ts';
+import { isSubset } from '../reconcile/drift.ts';
+import type { Condition } from '../schema/condition.ts';
+import type { Streamer } from '../schema/streamer.ts';
+import { applyStatus } from './apply-status.ts';
+import { findCondition, isTransition, nextCondition, sameCondition, type ConditionInput } from './condition.ts';
+
+export type SetConditionOptions = {
+  kube: KubeClient;
+  /** The Streamer as just read: the baseline for "did anything change". */
+  streamer: Streamer;
+  /** The function's own field manager for the status subresource. */
+  fieldManager: string;
+  input: ConditionInput;
+  /**
+   * The function's other status fields (e.g. `ready`), all of them every time: server-side
+   * apply removes owned fields an apply leaves out. Compared with the live status to decide.
+   */
+  fields?: Record<string, unknown>;
+  /** Who records the Event on a transition: reportingInstance (the function) and action (Push, Probe). */
+  event: { reportingInstance: string; action: string };
+  /** @default new Date() */
+  now?: Date;
+};
+
+export type SetConditionResult = {
+  condition: Condition;
+  previous: Condition | undefined;
+  /** A status write was made. */
+  written: boolean;
+  /** New condition, or its status or reason changed: an Event was recorded (or attempted). */
+  transitioned: boolean;
+  /** The Event could not be recorded (error code); the status write stands. */
+  eventError?: string;
+};
+
+/**
+ * Sets the function's condition (and fields) on the Streamer when they differ from what is
+ * stored: zero requests when nothing changed. lastTransitionTime moves only when the status
+ * changes; observedGeneration is the Streamer's generation.
+ * @throws what the status apply throws (KubeApiError, KubeNetworkError): the caller's event is retried.
+ */
+export async function setCondition({
+  kube,
+  streamer,
+  fieldManager,
+  input,
+  fields = {},
+  event,
+  now = new Date(),
+}: SetConditionOptions): Promise<SetConditionResult> {
+  const previous = findCondition(streamer, input.type);
+  const condition = nextCondition({ previous, input, generation: streamer.metadata.generation, now });
+  const fieldsStored = isSubset(fields, streamer.status ?? {});
+  if (sameCondition(previous, condition) && fieldsStored) {
+    return { condition, previous, written: false, transitioned: false };
+  }
+  await applyStatus({ kube, streamer, fieldManager, condition, fields });
+  const result: SetConditionResult = { condition, previous, written: true, transitioned: isTransition(previous, condition) };
+  if (result.transitioned) {
+    try {
+      await recordEvent(kube, {
+        regarding: streamer as unknown as KubeObject,
+        reportingInstance: event.reportingInstance,
+        event: {
+          type: condition.status === 'True' ? 'Normal' : 'Warning',
+          reason: condition.reason,
+          action: event.action,
+          note: `${condition.type} is ${condition.status}: ${condition.message}`,
+        },
+      });
+    } catch (error) {
+      // Best effort on purpose: the status is written, so a redelivery would see no
+      // transition and record nothing either; failing the event would only cost a retry.
+      result.eventError = describeError(error).code;
+    }
+  }
+  return result;
+}

@@ -1,0 +1,77 @@
+// Reads the event sources from knative/ (ApiServerSources and the PingSource)
+// so the sandbox runs the same configuration it deploys.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import type { AdapterOptions } from '../events/adapter.ts';
+
+type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
+
+export async function readManifests(dir: string): Promise<Manifest[]> {
+  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+  const docs: Manifest[] = [];
+  for (const file of files.sort()) {
+    for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
+      const value = doc.toJS() as Manifest | null;
+      if (value && typeof value === 'object') docs.push(value);
+    }
+  }
+  return docs;
+}
+
+type SelectorSpec = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** A metav1.LabelSelector as the selector string the adapter takes. */
+export function selectorString(selector: SelectorSpec | undefined): string | undefined {
+  if (!selector) return undefined;
+  const parts = Object.entries(selector.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of selector.matchExpressions ?? []) {
+    const values = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${values})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${values})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.length ? parts.join(',') : undefined;
+}
+
+export type SourceConfig = Omit<AdapterOptions, 'binDir' | 'kubeconfig' | 'sink'>;
+
+/** Adapter options for every ApiServerSource in the manifests (all namespaces). */
+export function apiServerSources(manifests: Manifest[]): SourceConfig[] {
+  return manifests
+    .filter((m) => m.kind === 'ApiServerSource')
+    .map((m) => {
+      const spec = m.spec as {
+        mode?: 'Resource' | 'Reference';
+        resources: { apiVersion: string; kind: string; selector?: SelectorSpec }[];
+        owner?: { apiVersion?: string; kind: string };
+        selector?: SelectorSpec;
+      };
+      return {
+        name: m.metadata?.name ?? 'apiserversource',
+        mode: spec.mode ?? 'Reference',
+        resources: spec.resources.map((r) => {
+          const selector = selectorString(r.selector ?? spec.selector);
+          return { apiVersion: r.apiVersion, kind: r.kind, ...(selector ? { selector } : {}) };
+        }),
+        ...(spec.owner ? { owner: spec.owner } : {}),
+      };
+    });
+}
+
+/** The PingSource's schedule as an interval: `* * * * *` is a minute; `@every 30s` style works too. */
+export function pingInterval(manifests: Manifest[]): { name: string; intervalMs: number; data: string } | undefined {
+  const ping = manifests.find((m) => m.kind === 'PingSource');
+  if (!ping) return undefined;
+  const spec = ping.spec as { schedule?: string; data?: string };
+  const schedule = spec.schedule ?? '* * * * *';
+  const every = /^@every (\d+)(s|m|h)$/.exec(schedule);
+  const step = /^\*\/(\d+) \* \* \* \*$/.exec(schedule);
+  const intervalMs = every
+    ? Number(every[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[every[2] as 's' | 'm' | 'h']
+    : step
+      ? Number(step[1]) * 60_000
+      : 60_000;
+  return { name: ping.metadata?.name ?? 'resync', intervalMs, data: spec.data ?? '{}' };
+}
