@@ -7,11 +7,15 @@ import type { AdapterOptions } from '../events/adapter.ts';
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
 
+/** Every YAML document under `dir`, recursively, kustomization files excepted. */
 export async function readManifests(dir: string): Promise<Manifest[]> {
-  const files = (await readdir(dir)).filter((f) => /\.ya?ml$/.test(f) && f !== 'kustomization.yaml');
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  const files = entries
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
+    .map((e) => join(e.parentPath, e.name));
   const docs: Manifest[] = [];
   for (const file of files.sort()) {
-    for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
+    for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
       const value = doc.toJS() as Manifest | null;
       if (value && typeof value === 'object') docs.push(value);
     }
