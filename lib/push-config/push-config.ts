@@ -41,8 +41,9 @@ export type PushOutcome = {
  * Pushes the Streamer's config to its Pod when needed and sets StreamerConfigSaved:
  * True (saved, HTTP 200), False (403 Forbidden, 401 Unauthorized, 400 ConfigInvalid with the
  * server's line and column), Unknown (5xx, timeout, unreachable, odd answers; also PodNotReady,
- * EditAuthUnavailable and EditAuthInvalid, which need no push). observedGeneration is the
- * Streamer's generation; an Event is recorded on each transition.
+ * EditAuthUnavailable and EditAuthInvalid, which are not thrown: a Pod or Secret event, or the
+ * resync tick, brings the function back). observedGeneration is the Streamer's generation; an
+ * Event is recorded on each transition.
  * @throws TransientError after recording an Unknown the media server caused, so the event is
  *   redelivered with backoff (recovery needs no new edit); Kubernetes errors propagate.
  */

@@ -50,6 +50,8 @@ function installExitHook(): void {
   process.on('exit', cleanup);
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
+      // A program with its own handler (npm start) shuts down gracefully; 'exit' still cleans up.
+      if (process.listenerCount(signal) > 0) return;
       cleanup();
       process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });

@@ -16,7 +16,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startProcess, type Managed } from '../cluster/processes.ts';
+import { removeOnExit, startProcess, type Managed } from '../cluster/processes.ts';
 import { readUpstream, startApiProxy, type ApiProxy } from './api-proxy.ts';
 
 export type AdapterResource = {
@@ -122,6 +122,7 @@ async function hold(port: number): Promise<Server | null> {
  */
 export async function startAdapter(options: AdapterOptions): Promise<RunningAdapter> {
   const dir = await mkdtemp(join(tmpdir(), `adapter-${options.name}-`));
+  const forgetDir = removeOnExit(dir);
   const held: Server[] = [];
   let proxy: ApiProxy | undefined;
   let adapter: Managed | undefined;
@@ -130,6 +131,7 @@ export async function startAdapter(options: AdapterOptions): Promise<RunningAdap
     await proxy?.close();
     await Promise.all(held.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
     await rm(dir, { recursive: true, force: true });
+    forgetDir();
   };
   try {
     proxy = await startApiProxy(await readUpstream(options.kubeconfig));

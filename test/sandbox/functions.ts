@@ -1,11 +1,11 @@
 // Runs each operator function as its own process with functions-framework's
 // server on a loopback port, as Knative would run each Service.
 import { join } from 'node:path';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { request } from 'undici';
 import { freePort } from '../cluster/ports.ts';
-import { startProcess, type Managed } from '../cluster/processes.ts';
+import { removeOnExit, startProcess, type Managed } from '../cluster/processes.ts';
 import { waitFor } from '../cluster/wait.ts';
 
 export const FUNCTION_NAMES = ['reconcile-children', 'push-config', 'probe-status'] as const;
@@ -16,6 +16,8 @@ const serveScript = new URL('../../scripts/serve-function.ts', import.meta.url).
 export type RunningFunctions = {
   urls: Record<FunctionName, string>;
   processes: Managed[];
+  /** Each function's log file is `<logDir>/<name>.log`. */
+  logDir: string;
   stop(): Promise<void>;
 };
 
@@ -33,6 +35,11 @@ export async function startFunctions({
   stdout?: (line: string) => void;
 }): Promise<RunningFunctions> {
   const dir = logDir ?? (await mkdtemp(join(tmpdir(), 'streamer-functions-')));
+  const forgetDir = logDir ? () => false : removeOnExit(dir);
+  const removeDir = async () => {
+    if (!logDir) await rm(dir, { recursive: true, force: true });
+    forgetDir();
+  };
   const processes: Managed[] = [];
   const urls = {} as Record<FunctionName, string>;
   try {
@@ -58,7 +65,16 @@ export async function startFunctions({
     }
   } catch (error) {
     await Promise.all(processes.map((p) => p.stop()));
+    await removeDir();
     throw error;
   }
-  return { urls, processes, stop: async () => void (await Promise.all(processes.map((p) => p.stop(5_000)))) };
+  return {
+    urls,
+    processes,
+    logDir: dir,
+    async stop() {
+      await Promise.all(processes.map((p) => p.stop(5_000)));
+      await removeDir();
+    },
+  };
 }
