@@ -5,6 +5,7 @@
 import { createKubeClient, type KubeClient, type KubeObject, type KubeTransport } from '../kube/client.ts';
 import { makeEventHandler, runBounded, TransientError, type EventLogLine } from '../events/index.ts';
 import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
+import { createKeyedQueue } from './keyed-queue.ts';
 import type { Logger } from './log.ts';
 
 export type WorkContext = { kube: KubeClient; streamer: Streamer };
@@ -38,13 +39,22 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
     return (await options.work({ kube, streamer: parsed.data })) ?? {};
   }
 
+  const enqueue = createKeyedQueue();
   return makeEventHandler({
     name,
     reader: client(),
     async onObject(target) {
-      const kube = client();
-      // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
-      return { ...(await runFor(kube, target.streamer)), ...kube.stats() };
+      const run = await enqueue(`${target.namespace}/${target.name}`, async (waited) => {
+        const kube = client();
+        // A run that waited behind another re-reads: the Streamer it was handed may be stale.
+        const streamer = waited
+          ? await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace: target.namespace, name: target.name })
+          : target.streamer;
+        const result = streamer ? await runFor(kube, streamer) : { gone: true };
+        // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
+        return { ...result, ...kube.stats() };
+      });
+      return run.coalesced ? { coalesced: true } : run.value;
     },
     async onResync() {
       const kube = client();
@@ -52,9 +62,12 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
       const summary = await runBounded(
         streamers,
         async (listed) => {
-          // Re-read: the list may be seconds old by the time this item's turn comes.
-          const fresh = await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace: listed.metadata.namespace, name: listed.metadata.name });
-          if (fresh) await runFor(kube, fresh);
+          const { namespace, name: streamerName } = listed.metadata;
+          await enqueue(`${namespace}/${streamerName}`, async () => {
+            // Re-read: the list may be seconds old by the time this item's turn comes.
+            const fresh = await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace, name: streamerName });
+            return fresh ? runFor(kube, fresh) : {};
+          });
         },
         { concurrency: options.resync?.concurrency ?? 4, jitterMs: options.resync?.jitterMs ?? 2_000 },
       );
