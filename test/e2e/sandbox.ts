@@ -3,7 +3,7 @@ import { useCluster } from '../cluster/shared.ts';
 import { startSandbox, type Sandbox } from '../sandbox/operator.ts';
 import type { Cluster } from '../cluster/index.ts';
 
-export async function useSandbox(options: { mediaServers?: boolean } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
+export async function useSandbox(options: { mediaServers?: boolean; chaos?: { maxDelayMs: number } } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
   const cluster = await useCluster();
   const sandbox = await startSandbox({
     kubeconfig: cluster.kubeconfig,
@@ -11,6 +11,7 @@ export async function useSandbox(options: { mediaServers?: boolean } = {}): Prom
     resyncIntervalMs: 0, // tests tick by hand
     functionEnv: { RESYNC_JITTER_MS: '50' },
     mediaServers: options.mediaServers ?? true,
+    ...(options.chaos ? { chaos: options.chaos } : {}),
   });
   return { cluster, sandbox };
 }

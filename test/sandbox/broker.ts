@@ -45,6 +45,11 @@ export type BrokerOptions = {
   log?: (fields: Record<string, unknown>) => void;
   /** Cap on each backoff wait, so tests stay fast. @default 5000 */
   maxBackoffMs?: number;
+  /**
+   * Chaos for tests: deliver every event twice, each copy after its own random delay in
+   * [0, maxDelayMs), so duplicates arrive and events overtake each other.
+   */
+  duplicateAndShuffle?: { maxDelayMs: number; random?: () => number };
 };
 
 /** Attributes of a binary or structured CloudEvent, as Trigger filters see them. */
@@ -137,8 +142,15 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
         if (!options.matches(trigger, attributes)) continue;
         const target = options.resolve(trigger);
         if (!target) continue;
-        const job = deliver(trigger, target, headers, body, attributes).finally(() => inFlight.delete(job));
-        inFlight.add(job);
+        const chaos = options.duplicateAndShuffle;
+        const copies = chaos ? 2 : 1;
+        for (let copy = 0; copy < copies; copy++) {
+          const delay = chaos ? Math.floor((chaos.random ?? Math.random)() * chaos.maxDelayMs) : 0;
+          const job = (delay ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve())
+            .then(() => deliver(trigger, target, headers, body, attributes))
+            .finally(() => inFlight.delete(job));
+          inFlight.add(job);
+        }
       }
     });
   });

@@ -16,6 +16,10 @@ type PodObject = KubeObject & {
 export type MediaServers = {
   /** The double serving a Pod, by `namespace/name`, once it is up. */
   get(namespace: string, pod: string): MediaDouble | undefined;
+  /** Takes a Pod's media server down (its address refuses connections) until `resume`. */
+  pause(namespace: string, pod: string): Promise<void>;
+  /** Brings it back: a fresh server on the same address with the same edit_auth. */
+  resume(namespace: string, pod: string): Promise<void>;
   stop(): Promise<void>;
 };
 
@@ -29,7 +33,7 @@ export async function startMediaServers({
   log?: (fields: Record<string, unknown>) => void;
 }): Promise<MediaServers> {
   const kube = createKubeClient({ transport, fieldManager: 'sandbox-media-servers' });
-  const running = new Map<string, { key: string; double: MediaDouble }>(); // by pod uid
+  const running = new Map<string, { key: string; double: MediaDouble; editAuth: string; paused?: boolean }>(); // by pod uid
   let stopped = false;
 
   async function editAuthOf(pod: PodObject): Promise<string | undefined> {
@@ -63,7 +67,7 @@ export async function startMediaServers({
         }
       }
       const double = await startMediaDouble({ host: ip, port: API_PORT, editAuth });
-      running.set(uid, { key, double });
+      running.set(uid, { key, double, editAuth });
       log({ function: 'sandbox', outcome: 'media-server-started', pod: key, url: double.url });
     }
     for (const [uid, entry] of running) {
@@ -89,6 +93,18 @@ export async function startMediaServers({
     get(namespace, pod) {
       for (const entry of running.values()) if (entry.key === `${namespace}/${pod}`) return entry.double;
       return undefined;
+    },
+    async pause(namespace, pod) {
+      const entry = [...running.values()].find((e) => e.key === `${namespace}/${pod}`);
+      if (!entry || entry.paused) return;
+      entry.paused = true;
+      await entry.double.stop();
+    },
+    async resume(namespace, pod) {
+      const entry = [...running.values()].find((e) => e.key === `${namespace}/${pod}`);
+      if (!entry?.paused) return;
+      entry.double = await startMediaDouble({ host: entry.double.host, port: API_PORT, editAuth: entry.editAuth });
+      entry.paused = false;
     },
     async stop() {
       stopped = true;

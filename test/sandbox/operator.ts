@@ -27,6 +27,8 @@ export type SandboxOptions = {
   log?: (fields: Record<string, unknown>) => void;
   /** Echo the functions' own log lines. */
   functionLines?: (line: string) => void;
+  /** Deliver every event twice and out of order (see startBroker). */
+  chaos?: { maxDelayMs: number };
 };
 
 export type Sandbox = {
@@ -69,6 +71,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       },
       log,
       maxBackoffMs: 2_000,
+      ...(options.chaos ? { duplicateAndShuffle: options.chaos } : {}),
     });
     cleanups.push(broker.stop);
 
