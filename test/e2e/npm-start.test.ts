@@ -1,0 +1,84 @@
+// `npm start` as a user runs it: wait for `sandbox ready`, follow the spec's
+// commands with the printed kubectl, then Ctrl-C and check nothing is left.
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { repoRoot } from '../cluster/index.ts';
+import { isRunning } from '../cluster/processes.ts';
+import { waitFor } from '../cluster/wait.ts';
+import { useCluster } from '../cluster/shared.ts';
+
+const run = promisify(execFile);
+const test = suite('npm start');
+
+/** Every process below `pid` (detached children keep their parent pid). */
+function descendants(pid: number): number[] {
+  const parents = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      parents.set(ppid, [...(parents.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  const walk = (p: number) => {
+    for (const child of parents.get(p) ?? []) {
+      found.push(child);
+      walk(child);
+    }
+  };
+  walk(pid);
+  return found;
+}
+
+test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no process behind', async () => {
+  // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
+  await useCluster();
+  const env = { ...process.env };
+  delete env.KUBECONFIG;
+  delete env.STREAMER_TEST_CLUSTER;
+  const child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let pids: number[] = [];
+  try {
+    await waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200 });
+    const kubeconfig = /kubeconfig: (\S+)/.exec(output)?.[1];
+    const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
+    assert.is(kubeconfig, `${repoRoot}.local/kubeconfig`);
+    assert.is(kubectlPath, `${repoRoot}.local/bin/kubectl`);
+    const kubectl = async (...args: string[]) => (await run(kubectlPath!, [`--kubeconfig=${kubeconfig}`, ...args])).stdout;
+
+    assert.match(await kubectl('get', 'streamers'), /simple/);
+    await kubectl('wait', '--for=condition=StreamerReady=true', 'streamer/simple', '--timeout=60s');
+    const editAuth = Buffer.from(await kubectl('get', 'secret', 'simple-license-storage', '-o', 'jsonpath={.data.edit_auth}'), 'base64').toString();
+    assert.match(editAuth, /^[^:]+:.+$/);
+    await kubectl('patch', 'streamer', 'simple', '--type=merge', '-p', JSON.stringify({ spec: { configExtra: { 'extra.conf': 'stream demo {\n  input fake://fake;\n}\n' } } }));
+    await waitFor('StreamerConfigSaved True for the edit', async () => {
+      const streamer = JSON.parse(await kubectl('get', 'streamer', 'simple', '-o', 'json')) as { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+      const saved = streamer.status?.conditions?.find((c) => c.type === 'StreamerConfigSaved');
+      return saved?.status === 'True' && saved.observedGeneration === streamer.metadata.generation ? true : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    assert.match(output, /"outcome":"done"/, 'one structured log line per event (JSON: not a TTY)');
+    await kubectl('delete', 'streamer', 'simple', '--wait=true');
+    await waitFor('children collected', async () => ((await kubectl('get', 'statefulsets', '-o', 'name')).trim() === '' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+    pids = descendants(child.pid!);
+    assert.ok(pids.length >= 8, `npm start runs the control plane, adapters and functions (${pids.length} processes)`);
+  } finally {
+    process.kill(-child.pid!, 'SIGINT'); // Ctrl-C: the terminal signals the whole foreground group
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  }
+  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
+  assert.equal(pids.filter(isRunning), []);
+});
+
+test.run();
