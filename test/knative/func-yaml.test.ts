@@ -1,4 +1,5 @@
-// func.yaml is valid for kn func (its JSON schema, knative/func knative-v1.23.1), names a
+// func.yaml is valid for kn func (its JSON schema: func_yaml-schema.json here is
+// knative/func schema/func_yaml-schema.json at tag knative-v1.23.1, commit 0f56a5defe8e), names a
 // functions-framework target this package registers, that target answers func's probes and
 // serves every path the Triggers and the dead-letter sink address, and func.yaml describes the
 // same Knative Service as knative/service.yaml.
@@ -208,19 +209,28 @@ same.run();
 
 const build = suite('the image build');
 
-/** The .funcignore patterns (only plain top-level names and `*.ext` are used, and allowed). */
+/**
+ * The .funcignore patterns. Only the gitignore forms used there are allowed (and understood
+ * here): `*.ext`, `name` (at any depth) and `/name` (at the root).
+ */
 async function funcIgnore(): Promise<string[]> {
   const lines = (await readFile(join(repoRoot, '.funcignore'), 'utf8')).split('\n').map((l) => l.trim());
   const patterns = lines.filter((l) => l && !l.startsWith('#'));
-  for (const p of patterns) assert.match(p, /^(\*\.[a-z]+|[.A-Za-z0-9_-]+)$/, `.funcignore pattern ${p} is plain`);
+  for (const p of patterns) assert.match(p, /^(\*\.[a-z]+|\/?[.A-Za-z0-9_-]+)$/, `.funcignore pattern ${p} is plain`);
   return patterns;
 }
-const ignored = (patterns: string[], path: string) =>
-  patterns.some((p) => (p.startsWith('*.') ? path.endsWith(p.slice(1)) : path === p || path.startsWith(`${p}/`)));
+function ignored(patterns: string[], path: string): boolean {
+  const segments = path.split('/');
+  return patterns.some((p) => {
+    if (p.startsWith('*.')) return path.endsWith(p.slice(1));
+    if (p.startsWith('/')) return segments[0] === p.slice(1);
+    return segments.includes(p);
+  });
+}
 
 build('.funcignore keeps the build inputs and drops tests, dependencies and local state', async () => {
   const patterns = await funcIgnore();
-  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'functions/index.ts', 'lib/runtime/register.ts']) {
+  for (const path of ['package.json', 'package-lock.json', 'tsconfig.json', 'functions/index.ts', 'functions/push-config/index.ts', 'lib/runtime/register.ts', 'lib/push-config/push-config.ts', 'scripts/serve-function.ts']) {
     assert.not.ok(ignored(patterns, path), `${path} reaches the build`);
   }
   for (const path of ['node_modules/x', 'test/knative/func-yaml.test.ts', 'bench/x', '.local/x', 'dist/index.js', 'npm-debug.log']) {
