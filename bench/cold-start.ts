@@ -49,7 +49,7 @@ export async function benchColdStart({
 }): Promise<{ markdown: string; verdict: string }> {
   const cacheDir = await mkdtemp(join(tmpdir(), 'bench-compile-cache-'));
   try {
-    const env = { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production' };
+    const env: NodeJS.ProcessEnv = { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production' };
     delete env.NODE_OPTIONS;
     delete env.NODE_COMPILE_CACHE;
     const argsFor = (variant: Variant, target: (typeof COLD_TARGETS)[number], port: number) =>

@@ -16,6 +16,6 @@ export function benchStreamer({ name, namespace, nodeName }: { name: string; nam
 /** The Secret the quickstart's licenseKey names, so its Pod can start and become Ready. */
 export async function createLicenseSecret(kube: KubeClient, namespace: string): Promise<void> {
   const ref = quickstartManifest.spec.licenseKey?.secretKeyRef;
-  if (!ref) throw new Error('the quickstart fixture no longer names a license Secret');
+  if (!ref?.name || !ref.key) throw new Error('the quickstart fixture no longer names a license Secret');
   await kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: ref.name, namespace }, stringData: { [ref.key]: 'bench-license' } });
 }

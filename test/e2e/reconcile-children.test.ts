@@ -2,6 +2,7 @@
 // from the real ApiServerSource adapter, routed by the Triggers in knative/.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { namespacePerTest } from '../cluster/namespaces.ts';
 import { request } from 'undici';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
@@ -13,18 +14,13 @@ const kube = await kubeFor(cluster);
 const url = `${sandbox.functions.urls['reconcile-children']}/reconcile-children`;
 const test = suite('reconcile-children end to end');
 
-let current: string | undefined;
-test.after.each(async () => {
-  if (current) await cluster.kubectl(['delete', 'namespace', current, '--wait=true', '--timeout=90s']);
-  current = undefined;
-});
+const namespace = namespacePerTest(test, cluster);
 test.after(async () => {
   await sandbox.stop();
 });
 
 async function createQuickstart(prefix: string) {
-  const ns = await cluster.createNamespace(prefix);
-  current = ns;
+  const ns = await namespace(prefix);
   await cluster.kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
   await waitForChildren(ns);
   return ns;

@@ -3,6 +3,7 @@
 // knative/, the three functions, and a media-server double on each Pod's IP.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { namespacePerTest } from '../cluster/namespaces.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
 import { useSandbox } from './sandbox.ts';
@@ -13,18 +14,13 @@ const test = suite('conditions end to end (duplicated, shuffled delivery)');
 type Condition = { type: string; status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string };
 type StreamerView = { metadata: { generation: number }; status?: { ready?: boolean; conditions?: Condition[] } };
 
-let current: string | undefined;
-test.after.each(async () => {
-  if (current) await cluster.kubectl(['delete', 'namespace', current, '--wait=true', '--timeout=90s']);
-  current = undefined;
-});
+const namespace = namespacePerTest(test, cluster);
 test.after(async () => {
   await sandbox.stop();
 });
 
 async function createQuickstart(prefix: string) {
-  const ns = await cluster.createNamespace(prefix);
-  current = ns;
+  const ns = await namespace(prefix);
   await cluster.kubectl.ok(['create', 'secret', 'generic', 'flussonic-license', '-n', ns, '--from-literal=license_key=test']);
   await cluster.kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
   await condition(ns, 'StreamerReady', (c) => c.status === 'True');

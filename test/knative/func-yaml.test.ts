@@ -40,7 +40,10 @@ type FuncYaml = {
   };
 };
 
+// Every file is read before the first suite is queued: uvu starts running the queue on a timer,
+// so a top-level await between suites would split them over two runs.
 const funcYamlText = await readFile(join(repoRoot, 'func.yaml'), 'utf8');
+const ksvcText = await readFile(join(repoRoot, 'knative', 'service.yaml'), 'utf8');
 const funcYaml = parse(funcYamlText) as FuncYaml;
 const buildEnv = (name: string) => funcYaml.build.buildEnvs.find((e) => e.name === name)?.value;
 
@@ -170,7 +173,7 @@ type Ksvc = {
     };
   };
 };
-const ksvc = parse(await readFile(join(repoRoot, 'knative', 'service.yaml'), 'utf8')) as Ksvc;
+const ksvc = parse(ksvcText) as Ksvc;
 const container = ksvc.spec.template.spec.containers[0]!;
 
 same('name, namespace and ServiceAccount', () => {

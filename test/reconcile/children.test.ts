@@ -2,6 +2,7 @@
 // repair, the generated password, hot versus restart changes, deletion.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { namespacePerTest } from '../cluster/namespaces.ts';
 import { useCluster } from '../cluster/shared.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { reconcileChildren } from '../../lib/reconcile/children.ts';
@@ -13,17 +14,10 @@ const cluster = await useCluster();
 const kube = await kubeFor(cluster);
 const test = suite('reconcileChildren');
 
-// The quickstart binds hostPort 81 on stream-node, so only one of its Pods can run at a time:
-// each test removes its namespace (and so its Pod) before the next starts.
-let current: string | undefined;
-test.after.each(async () => {
-  if (current) await cluster.kubectl(['delete', 'namespace', current, '--wait=true', '--timeout=90s']);
-  current = undefined;
-});
+const namespace = namespacePerTest(test, cluster);
 
 async function fresh(prefix: string, manifest: StreamerManifest = quickstartManifest) {
-  const ns = await cluster.createNamespace(prefix);
-  current = ns;
+  const ns = await namespace(prefix);
   await applyStreamer(cluster, ns, manifest);
   const streamer = await readStreamer(kube, ns, manifest.metadata.name);
   return { ns, streamer, name: manifest.metadata.name };

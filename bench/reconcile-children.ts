@@ -1,0 +1,219 @@
+// reconcile-children through the full event path of the sandbox (real
+// ApiServerSource adapters → local Broker → functions-framework processes):
+// create → all seven children latency next to the create → watch-event floor,
+// the API requests one reconcile of an unchanged Streamer costs, and how long
+// 200 Streamers created at once take to converge.
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import type { KubeClient, KubeObject, KubeTransport } from '../lib/kube/client.ts';
+import { reconcileChildren } from '../lib/reconcile/children.ts';
+import type { Sandbox } from '../test/sandbox/operator.ts';
+import { apiServerEvent } from '../test/e2e/sandbox.ts';
+import { readStreamer } from '../test/reconcile/helpers.ts';
+import type { Cluster } from '../test/cluster/index.ts';
+import { trackChildren } from './children.ts';
+import { countingClient, type Tally } from './counting-client.ts';
+import { lineOf, readLines } from './function-logs.ts';
+import { renderTable } from './markdown.ts';
+import { BENCH_NODES, benchStreamer, createLicenseSecret } from './streamers.ts';
+import { median, met, ms, ratio, summarize } from './stats.ts';
+
+const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const;
+
+export type ReconcileBenchOptions = {
+  cluster: Cluster;
+  sandbox: Sandbox;
+  kube: KubeClient;
+  transport: KubeTransport;
+  /** Sequential creates measured one at a time. */
+  samples?: number;
+  /** Streamers created at once. */
+  flood?: number;
+  progress?: (line: string) => void;
+};
+
+export async function benchReconcileChildren(options: ReconcileBenchOptions): Promise<{ markdown: string; verdict: string }> {
+  const { cluster, sandbox, kube, transport, samples = 30, flood = 200, progress = () => undefined } = options;
+  const sequential = await sequentialCreates({ cluster, sandbox, kube, transport, samples, progress });
+  progress('reconcile-children: requests per event of an unchanged Streamer');
+  const direct = await unchangedDirect(kube, sequential.namespace, sequential.names[0]!);
+  const viaEvents = await unchangedViaEvents(sandbox, kube, sequential.namespace, sequential.names[0]!);
+  progress(`reconcile-children: ${flood} Streamers at once`);
+  const burst = await floodCreates({ cluster, sandbox, kube, transport, count: flood, progress });
+
+  const floor = summarize(sequential.floorMs);
+  const latency = summarize(sequential.latencyMs);
+  const budget = 3 * floor.p50 + 50;
+  const latencyOk = latency.p50 <= budget;
+  const childKinds = new Set(Object.keys(direct.tally.reads).map((k) => k.replace(/^GET /, '')));
+  const readsPerKindOk = Object.entries(direct.tally.reads).every(([, n]) => n <= 1) && childKinds.size === Object.keys(direct.tally.reads).length;
+  const writesOk = direct.writes === 0 && viaEvents.every((v) => v.fn !== 'reconcile-children' || v.writes === 0);
+
+  const latencyTable = renderTable({
+    head: ['measure', 'n', 'p50 (ms)', 'p99 (ms)', 'min (ms)', 'max (ms)', 'p50 vs floor'],
+    rows: [
+      ['floor: Streamer create → its watch event (direct watch)', String(floor.n), ms(floor.p50), ms(floor.p99), ms(floor.min), ms(floor.max), '1.0×'],
+      ['create → all seven children exist (event path)', String(latency.n), ms(latency.p50), ms(latency.p99), ms(latency.min), ms(latency.max), ratio(latency.p50, floor.p50)],
+      [`${flood} at once: each Streamer's create → its children`, String(burst.perStreamer.n), ms(burst.perStreamer.p50), ms(burst.perStreamer.p99), ms(burst.perStreamer.min), ms(burst.perStreamer.max), ratio(burst.perStreamer.p50, floor.p50)],
+    ],
+  });
+  const burstTable = renderTable({
+    head: ['measure', 'value'],
+    rows: [
+      [`${flood} Streamers created at once (${burst.concurrency} POSTs in flight): first POST → last Streamer's children`, `${ms(burst.convergeMs)} ms`],
+      ['… → the Broker idle (every event of the burst handled)', `${ms(burst.quietMs)} ms`],
+      ['Broker deliveries during the burst (all Triggers)', `${burst.deliveries} (${(burst.deliveries / flood).toFixed(1)} per Streamer)`],
+      ['requests the functions logged during the burst (reads / writes)', `${burst.reads} / ${burst.writes} (${(burst.reads / flood).toFixed(1)} / ${(burst.writes / flood).toFixed(1)} per Streamer)`],
+      ['deliveries that failed (non-2xx after retries) / dead-lettered', `${burst.failed} / ${burst.deadLettered}`],
+    ],
+  });
+  const costTable = renderTable({
+    head: ['call', 'reads', 'writes', 'by kind', 'handler time (ms)'],
+    rows: [
+      ['`reconcileChildren()` on an unchanged Streamer (counting client, median of 5)', String(direct.reads), String(direct.writes), tallyText(direct.tally), ms(direct.ms)],
+      ...viaEvents.map((v) => [`\`${v.fn}\` function, one \`resource.update\` of the unchanged Streamer (its log line)`, String(v.reads), String(v.writes), '(+1 read of the Streamer by the event intake, not in the log count)', ms(v.durationMs)]),
+    ],
+  });
+  const targets = renderTable({
+    head: ['target', 'measured', 'result'],
+    rows: [
+      ['unchanged Streamer: ≤ 1 read per child kind, 0 writes', `${direct.reads} reads over ${childKinds.size} kinds, ${direct.writes} writes`, met(readsPerKindOk && writesOk)],
+      [`create → children p50 ≤ 3 × watch floor + 50 ms (= ${ms(budget)} ms)`, `${ms(latency.p50)} ms`, met(latencyOk)],
+    ],
+  });
+  const markdown = [
+    `Sequential creates: ${latency.n} Streamers, one at a time, each after the previous one's events settled. p99 is nearest-rank (with fewer than 100 samples, the largest).`,
+    latencyTable,
+    'Burst:',
+    burstTable,
+    'Cost of an unchanged Streamer:',
+    costTable,
+    'Targets:',
+    targets,
+  ].join('\n\n');
+  const verdict = `create→children p50 ${ms(latency.p50)} ms vs budget ${ms(budget)} ms (${latencyOk ? 'met' : 'missed'}); unchanged cost ${direct.reads} reads/${direct.writes} writes (${readsPerKindOk && writesOk ? 'met' : 'missed'}); ${flood} at once converged in ${ms(burst.convergeMs)} ms`;
+  return { markdown, verdict };
+}
+
+function tallyText(tally: Tally): string {
+  return [...Object.entries(tally.reads), ...Object.entries(tally.writes)].map(([k, n]) => `${k} ×${n}`).join(', ') || '–';
+}
+
+async function sequentialCreates({ cluster, sandbox, kube, transport, samples, progress }: Required<Pick<ReconcileBenchOptions, 'cluster' | 'sandbox' | 'kube' | 'transport' | 'samples' | 'progress'>>) {
+  const namespace = await cluster.createNamespace('bench-rc');
+  await createLicenseSecret(kube, namespace);
+  const tracker = await trackChildren({ transport, namespace });
+  const latencyMs: number[] = [];
+  const floorMs: number[] = [];
+  const names: string[] = [];
+  try {
+    for (let i = 0; i < samples; i++) {
+      const name = `seq-${i}`;
+      names.push(name);
+      const nodeName = BENCH_NODES[1 + (i % (BENCH_NODES.length - 1))]!;
+      const started = performance.now();
+      await kube.create(benchStreamer({ name, namespace, nodeName }));
+      const done = await tracker.waitChildren(name, 30_000);
+      latencyMs.push(done - started);
+      floorMs.push(tracker.streamerSeenAt(name)! - started);
+      // Let this Streamer's own follow-up events (children, Pod) finish before the next sample.
+      await sandbox.broker.idle(30_000);
+      await new Promise((r) => setTimeout(r, 300));
+      await sandbox.broker.idle(30_000);
+      if ((i + 1) % 10 === 0) progress(`reconcile-children: ${i + 1}/${samples} sequential creates`);
+    }
+  } finally {
+    await tracker.close();
+  }
+  return { namespace, names, latencyMs, floorMs };
+}
+
+/** reconcileChildren() itself, with a counting client, on a Streamer whose children are current. */
+async function unchangedDirect(kube: KubeClient, namespace: string, name: string) {
+  const runs: { tally: Tally; ms: number }[] = [];
+  for (let i = 0; i < 5; i++) {
+    const streamer = await readStreamer(kube, namespace, name);
+    const counted = countingClient(kube);
+    const started = performance.now();
+    await reconcileChildren({ kube: counted.kube, streamer, reportingInstance: 'bench' });
+    runs.push({ tally: counted.tally, ms: performance.now() - started });
+  }
+  const last = runs[runs.length - 1]!.tally;
+  const sum = (bucket: Record<string, number>) => Object.values(bucket).reduce((a, b) => a + b, 0);
+  return { tally: last, reads: sum(last.reads), writes: sum(last.writes), ms: median(runs.map((r) => r.ms)) };
+}
+
+/** One resource.update of the unchanged Streamer to each function; reads/writes from its log line. */
+async function unchangedViaEvents(sandbox: Sandbox, kube: KubeClient, namespace: string, name: string) {
+  const object = (await readStreamer(kube, namespace, name)) as unknown as KubeObject;
+  const results: { fn: string; reads: number; writes: number; durationMs: number }[] = [];
+  for (const fn of FUNCTIONS) {
+    const event = apiServerEvent('dev.knative.apiserver.resource.update', object, object, randomUUID());
+    const response = await request(`${sandbox.functions.urls[fn]}/${fn}`, { method: 'POST', headers: event.headers, body: event.body });
+    await response.body.text();
+    if (response.statusCode !== 204) throw new Error(`${fn} answered ${response.statusCode} to an unchanged Streamer's event`);
+    const line = await lineOf(sandbox.functions.logDir, fn, event.headers['ce-id']);
+    results.push({ fn, reads: Number(line.result?.reads ?? Number.NaN), writes: Number(line.result?.writes ?? Number.NaN), durationMs: line.durationMs ?? Number.NaN });
+  }
+  return results;
+}
+
+async function floodCreates({ cluster, sandbox, kube, transport, count, progress }: Required<Pick<ReconcileBenchOptions, 'cluster' | 'sandbox' | 'kube' | 'transport' | 'progress'>> & { count: number }) {
+  const namespace = await cluster.createNamespace('bench-flood');
+  await createLicenseSecret(kube, namespace);
+  const tracker = await trackChildren({ transport, namespace });
+  const deliveriesBefore = sandbox.broker.deliveries.length;
+  const startedAt = new Map<string, number>();
+  const names = Array.from({ length: count }, (_, i) => `burst-${String(i).padStart(3, '0')}`);
+  const concurrency = 50;
+  const logStart = new Date().toISOString();
+  try {
+    const first = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < names.length) {
+          const index = next++;
+          const name = names[index]!;
+          startedAt.set(name, performance.now());
+          await kube.create(benchStreamer({ name, namespace, nodeName: BENCH_NODES[1 + (index % (BENCH_NODES.length - 1))]! }));
+        }
+      }),
+    );
+    progress(`reconcile-children: ${count} created in ${ms(performance.now() - first)} ms; waiting for children`);
+    const perStreamer: number[] = [];
+    let last = 0;
+    for (const name of names) {
+      const done = await tracker.waitChildren(name, Math.max(1_000, 600_000 - (performance.now() - first)));
+      perStreamer.push(done - startedAt.get(name)!);
+      last = Math.max(last, done);
+    }
+    const convergeMs = last - first;
+    progress(`reconcile-children: converged in ${ms(convergeMs)} ms; waiting for the Broker to drain`);
+    await sandbox.broker.idle(600_000);
+    const quietMs = performance.now() - first;
+    const deliveries = sandbox.broker.deliveries.slice(deliveriesBefore);
+    let reads = 0;
+    let writes = 0;
+    for (const fn of FUNCTIONS) {
+      for (const line of await readLines(sandbox.functions.logDir, fn)) {
+        if (line.time < logStart) continue;
+        reads += Number(line.result?.reads ?? 0);
+        writes += Number(line.result?.writes ?? 0);
+      }
+    }
+    return {
+      concurrency,
+      convergeMs,
+      quietMs,
+      perStreamer: summarize(perStreamer),
+      deliveries: deliveries.length,
+      failed: deliveries.filter((d) => d.status === 'network-error' || d.status >= 300).length,
+      deadLettered: deliveries.filter((d) => d.deadLettered).length,
+      reads,
+      writes,
+    };
+  } finally {
+    await tracker.close();
+  }
+}
