@@ -58,7 +58,10 @@ const files = (await findTests(join(root, 'test'))).filter(
 const cluster = await startSharedCluster();
 const outcomes: Outcome[] = [];
 try {
-  for (const file of files) outcomes.push(await runFile(file, { ...process.env, ...cluster.env }));
+  for (const file of files) {
+    outcomes.push(await runFile(file, { ...process.env, ...cluster.env }));
+    await cluster.cleanBetweenFiles();
+  }
 } finally {
   await cluster.stop();
 }

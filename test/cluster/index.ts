@@ -5,7 +5,7 @@
 //   const cluster = await startCluster({ crdDirs: ['crds'] });
 //   await cluster.kubectl(['get', 'nodes']);
 //   await cluster.stop();
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,12 @@ export type ClusterOptions = {
   knativeCrds?: boolean;
   /** Names of the kwok-managed Nodes. Default: ['stream-node'] (the spec's quickstart node). */
   nodes?: string[];
+  /**
+   * Third octet of the first node's pod subnet (127.100.<n>.0/24, the next node n+1, ...).
+   * Default: random, so two clusters on one machine (tests beside `npm start` or a
+   * benchmark) give their Pods different loopback IPs for the media-server doubles.
+   */
+  podSubnetBase?: number;
   /** Progress lines (the cold build takes minutes). Default: stderr. */
   log?: (line: string) => void;
 };
@@ -51,6 +57,7 @@ export const knativeCrdDir = join(repoRoot, '..', 'shared', 'upstream', 'knative
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const nodes = options.nodes ?? ['stream-node'];
+  const subnetBase = options.podSubnetBase ?? randomInt(0, 256 - nodes.length);
   const started = Date.now();
   const binDir = await buildBinaries(log);
 
@@ -140,7 +147,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
     }
     for (const [index, name] of nodes.entries()) {
-      await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, index)) });
+      await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, subnetBase + index)) });
     }
 
     run('kube-controller-manager', [
@@ -218,8 +225,8 @@ export function renderKubeconfig({ server, token, caPem }: { server: string; tok
   return JSON.stringify(config, null, 2);
 }
 
-/** A Node that kwok manages; its pods get IPs in 127.100.<index>.0/24 (loopback). */
-function kwokNode(name: string, index: number) {
+/** A Node that kwok manages; its pods get IPs in 127.100.<subnet>.0/24 (loopback). */
+function kwokNode(name: string, subnet: number) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -233,7 +240,7 @@ function kwokNode(name: string, index: number) {
       },
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    spec: { podCIDR: `127.100.${index}.0/24`, podCIDRs: [`127.100.${index}.0/24`] },
+    spec: { podCIDR: `127.100.${subnet}.0/24`, podCIDRs: [`127.100.${subnet}.0/24`] },
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
@@ -266,9 +273,19 @@ async function installKnativeCrds(kubectl: Kubectl, runDir: string): Promise<voi
   await kubectl.ok(['apply', '--server-side', '-f', out]);
 }
 
+/** Marks namespaces made by createNamespace, so the test runner can remove them between files. */
+export const TEST_NAMESPACE_LABEL = 'streamer-operator.test/namespace';
+
+/** Deletes every namespace createNamespace made (and so their Pods and hostPorts). */
+export async function deleteTestNamespaces(kubectl: Kubectl): Promise<void> {
+  await kubectl(['delete', 'namespaces', '-l', TEST_NAMESPACE_LABEL, '--wait=true', '--timeout=180s']);
+}
+
 export async function createNamespace(kubectl: Kubectl, prefix: string): Promise<string> {
   const name = `${prefix}-${randomBytes(3).toString('hex')}`.toLowerCase();
-  await kubectl.ok(['create', 'namespace', name]);
+  await kubectl.ok(['create', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { [TEST_NAMESPACE_LABEL]: 'true' } } }),
+  });
   await waitFor(`ServiceAccount ${name}/default`, async () => {
     const result = await kubectl.run(['get', 'serviceaccount', 'default', '-n', name]);
     return result.code === 0 ? true : undefined;

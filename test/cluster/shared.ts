@@ -7,12 +7,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubectlRunner } from './kubectl.ts';
-import { createNamespace, repoRoot, startCluster, type Cluster, type ClusterInfo } from './index.ts';
+import { createNamespace, deleteTestNamespaces, repoRoot, startCluster, type Cluster, type ClusterInfo } from './index.ts';
 
 const ENV = 'STREAMER_TEST_CLUSTER';
 const crdDirs = [join(repoRoot, 'crds')];
 
-export async function startSharedCluster(): Promise<{ env: Record<string, string>; stop(): Promise<void> }> {
+export async function startSharedCluster(): Promise<{ env: Record<string, string>; cleanBetweenFiles(): Promise<void>; stop(): Promise<void> }> {
   const cluster = await startCluster({ crdDirs, knativeCrds: true });
   const file = join(cluster.runDir, 'cluster.json');
   const info: ClusterInfo = {
@@ -20,7 +20,13 @@ export async function startSharedCluster(): Promise<{ env: Record<string, string
     binDir: cluster.binDir, runDir: cluster.runDir, nodes: cluster.nodes, pids: cluster.pids,
   };
   await writeFile(file, JSON.stringify(info));
-  return { env: { [ENV]: file, KUBECONFIG: cluster.kubeconfig }, stop: cluster.stop };
+  return {
+    env: { [ENV]: file, KUBECONFIG: cluster.kubeconfig },
+    // Test files share one cluster; what one leaves running (Pods holding hostPort 81 on
+    // stream-node) must not reach the next.
+    cleanBetweenFiles: () => deleteTestNamespaces(cluster.kubectl),
+    stop: cluster.stop,
+  };
 }
 
 let current: Promise<Cluster> | undefined;
