@@ -2,6 +2,7 @@
 // builders, level-based and idempotent. Reads the current state (never the
 // event payload), writes only what differs, and reports what it did.
 import type { KubeClient, KubeObject } from '../kube/client.ts';
+import { isNotFound, KubeApiError } from '../kube/errors.ts';
 import { recordEvent, type StreamerEvent } from '../kube/events.ts';
 import { buildConfigMap } from '../k8s/config-map.ts';
 import { buildPodMetadata } from '../k8s/pod-metadata.ts';
@@ -86,7 +87,13 @@ async function applyPodMetadata(kube: KubeClient, streamer: Streamer): Promise<b
   if (!pod || pod.metadata.deletionTimestamp || !ownedBySet(pod, childNames(streamer).statefulSet)) return false;
   if (!needsApply(desired, pod)) return false;
   // The uid precondition makes sure the metadata lands on the Pod we read, not a replacement.
-  await kube.apply({ ...desired, metadata: { ...desired.metadata, uid: pod.metadata.uid } }, { force: true, fieldManager: POD_FIELD_MANAGER });
+  try {
+    await kube.apply({ ...desired, metadata: { ...desired.metadata, uid: pod.metadata.uid } }, { force: true, fieldManager: POD_FIELD_MANAGER });
+  } catch (error) {
+    // The Pod was replaced (or deleted) since we read it: the new Pod's add event brings it here again.
+    if (isNotFound(error) || (error instanceof KubeApiError && error.statusCode === 422 && error.message.includes('metadata.uid'))) return false;
+    throw error;
+  }
   return true;
 }
 
