@@ -16,9 +16,11 @@ import { countingClient, type Tally } from './counting-client.ts';
 import { lineOf, readLines } from './function-logs.ts';
 import { renderTable } from './markdown.ts';
 import { BENCH_NODES, benchStreamer, createLicenseSecret } from './streamers.ts';
-import { median, met, ms, ratio, summarize } from './stats.ts';
+import { median, met, ms, ratio, summarize, type Summary } from './stats.ts';
 
 const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const;
+
+type BurstFunction = { fn: string; events: number; coalesced: number; reads: number; writes: number; duration: Summary };
 
 export type ReconcileBenchOptions = {
   cluster: Cluster;
@@ -58,7 +60,7 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
       ['create → all seven children exist (event path)', String(latency.n), ms(latency.p50), ms(latency.p99), ms(latency.min), ms(latency.max), ratio(latency.p50, floor.p50)],
       ['… of which: create → reconcile-children starts on the `resource.add` (adapter + Broker; log time, ±1 ms)', String(delivery.n), ms(delivery.p50), ms(delivery.p99), ms(delivery.min), ms(delivery.max), ratio(delivery.p50, floor.p50)],
       [`… of which: the \`resource.add\` handler (its durationMs; ${median(sequential.addRequests)} API requests, one after another)`, String(handler.n), ms(handler.p50), ms(handler.p99), ms(handler.min), ms(handler.max), ratio(handler.p50, floor.p50)],
-      [`${flood} at once: each Streamer's create → its children`, String(burst.perStreamer.n), ms(burst.perStreamer.p50), ms(burst.perStreamer.p99), ms(burst.perStreamer.min), ms(burst.perStreamer.max), ratio(burst.perStreamer.p50, floor.p50)],
+      [`${flood} at once: each Streamer's create → its children`, String(burst.perStreamer.n), ms(burst.perStreamer.p50), ms(burst.perStreamer.p99), ms(burst.perStreamer.min), ms(burst.perStreamer.max), '–'],
     ],
   });
   const burstTable = renderTable({
@@ -67,9 +69,19 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
       [`${flood} Streamers created at once (${burst.concurrency} POSTs in flight): first POST → last Streamer's children`, `${ms(burst.convergeMs)} ms`],
       ['… → the Broker idle (every event of the burst handled)', `${ms(burst.quietMs)} ms`],
       ['Broker deliveries during the burst (all Triggers)', `${burst.deliveries} (${(burst.deliveries / flood).toFixed(1)} per Streamer)`],
-      ['requests the functions logged during the burst (reads / writes)', `${burst.reads} / ${burst.writes} (${(burst.reads / flood).toFixed(1)} / ${(burst.writes / flood).toFixed(1)} per Streamer)`],
       ['deliveries that failed (non-2xx after retries) / dead-lettered', `${burst.failed} / ${burst.deadLettered}`],
     ],
+  });
+  const burstFunctions = renderTable({
+    head: ['function', 'events handled', 'coalesced', 'reads', 'writes', 'reads / writes per Streamer', 'handler p50 (ms)', 'handler p99 (ms)'],
+    rows: burst.byFunction.map((f) => [
+      `\`${f.fn}\``, String(f.events), String(f.coalesced), String(f.reads), String(f.writes),
+      `${(f.reads / flood).toFixed(1)} / ${(f.writes / flood).toFixed(1)}`, ms(f.duration.p50), ms(f.duration.p99),
+    ]),
+  });
+  const burstSources = renderTable({
+    head: ['Trigger ← event', 'deliveries', 'per Streamer'],
+    rows: burst.topSources.map(([key, n]) => [key, String(n), (n / flood).toFixed(1)]),
   });
   const costTable = renderTable({
     head: ['call', 'reads', 'writes', 'by kind', 'handler time (ms)'],
@@ -90,6 +102,10 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
     latencyTable,
     'Burst:',
     burstTable,
+    'The burst by function (from their log lines; reads exclude the event intake\'s own read of the Streamer and of a child\'s owner):',
+    burstFunctions,
+    'The most frequent deliveries of the burst:',
+    burstSources,
     'Cost of an unchanged Streamer:',
     costTable,
     'Targets:',
@@ -212,14 +228,22 @@ async function floodCreates({ cluster, sandbox, kube, transport, count, progress
     await sandbox.broker.idle(600_000);
     const quietMs = performance.now() - first;
     const deliveries = sandbox.broker.deliveries.slice(deliveriesBefore);
-    let reads = 0;
-    let writes = 0;
+    const byFunction: BurstFunction[] = [];
     for (const fn of FUNCTIONS) {
-      for (const line of await readLines(sandbox.functions.logDir, fn)) {
-        if (line.time < logStart) continue;
-        reads += Number(line.result?.reads ?? 0);
-        writes += Number(line.result?.writes ?? 0);
-      }
+      const lines = (await readLines(sandbox.functions.logDir, fn)).filter((l) => l.time >= logStart && l.eventId !== undefined);
+      byFunction.push({
+        fn,
+        events: lines.length,
+        coalesced: lines.filter((l) => l.result?.coalesced === true).length,
+        reads: lines.reduce((sum, l) => sum + Number(l.result?.reads ?? 0), 0),
+        writes: lines.reduce((sum, l) => sum + Number(l.result?.writes ?? 0), 0),
+        duration: summarize(lines.map((l) => l.durationMs ?? 0)),
+      });
+    }
+    const sources = new Map<string, number>();
+    for (const d of deliveries) {
+      const key = `${d.trigger} ← ${d.kind ?? '?'} ${d.eventType.replace('dev.knative.apiserver.', '')}`;
+      sources.set(key, (sources.get(key) ?? 0) + 1);
     }
     return {
       concurrency,
@@ -229,8 +253,8 @@ async function floodCreates({ cluster, sandbox, kube, transport, count, progress
       deliveries: deliveries.length,
       failed: deliveries.filter((d) => d.status === 'network-error' || d.status >= 300).length,
       deadLettered: deliveries.filter((d) => d.deadLettered).length,
-      reads,
-      writes,
+      byFunction,
+      topSources: [...sources].sort((a, b) => b[1] - a[1]).slice(0, 8),
     };
   } finally {
     await tracker.close();
