@@ -10,6 +10,7 @@ import { repoRoot } from '../cluster/index.ts';
 import { isRunning } from '../cluster/processes.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { useCluster } from '../cluster/shared.ts';
+import { quickstartManifest } from '../fixtures/streamers.ts';
 
 const run = promisify(execFile);
 const test = suite('npm start');
@@ -79,6 +80,35 @@ test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no proc
   }
   await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
   assert.equal(pids.filter(isRunning), []);
+});
+
+test('npm start -- --kubeconfig runs the functions, adapters and resync against an existing cluster', async () => {
+  const cluster = await useCluster();
+  const env = { ...process.env };
+  delete env.KUBECONFIG;
+  const child = spawn('npm', ['start', '--', '--kubeconfig', cluster.kubeconfig], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let pids: number[] = [];
+  try {
+    await waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 120_000, intervalMs: 200 });
+    assert.match(output, new RegExp(`kubeconfig: ${cluster.kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const ns = await cluster.createNamespace('npm-start-cluster');
+    await cluster.kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ ...quickstartManifest, spec: { ...quickstartManifest.spec, adminHostPort: undefined } }) });
+    await cluster.kubectl.ok(['wait', '--for=condition=StreamerReady=true', 'streamer/simple', '-n', ns, '--timeout=60s']);
+    const children = await cluster.kubectl.ok(['get', 'statefulsets,configmaps,secrets', '-n', ns, '-o', 'name']);
+    assert.match(children, /statefulset.apps\/simple-streamer/);
+    assert.match(children, /secret\/simple-license-storage/);
+    pids = descendants(child.pid!);
+  } finally {
+    process.kill(-child.pid!, 'SIGINT');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+  }
+  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
+  // The cluster it ran against is untouched by the shutdown.
+  assert.is((await cluster.kubectl(['get', '--raw', '/readyz'])).stdout.trim(), 'ok');
 });
 
 test.run();
