@@ -39,20 +39,41 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no process behind', async () => {
-  // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
-  await useCluster();
+/** Runs `npm start <args>` in its own process group, as a terminal would. */
+function npmStart(args: string[]) {
   const env = { ...process.env };
   delete env.KUBECONFIG;
   delete env.STREAMER_TEST_CLUSTER;
-  const child = spawn('npm', ['start'], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start', ...args], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return {
+    output: () => output,
+    ready: () => waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200 }),
+    descendants: () => descendants(child.pid!),
+    /** Ctrl-C: the terminal signals the whole foreground group. */
+    async interrupt() {
+      process.kill(-child.pid!, 'SIGINT');
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    },
+  };
+}
+
+async function assertAllGone(pids: number[]) {
+  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
+  assert.equal(pids.filter(isRunning), []);
+}
+
+test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no process behind', async () => {
+  // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
+  await useCluster();
+  const npm = npmStart([]);
   let pids: number[] = [];
   try {
-    await waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200 });
+    await npm.ready();
+    const output = npm.output();
     const kubeconfig = /kubeconfig: (\S+)/.exec(output)?.[1];
     const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
     assert.is(kubeconfig, `${repoRoot}.local/kubeconfig`);
@@ -69,44 +90,35 @@ test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no proc
       const saved = streamer.status?.conditions?.find((c) => c.type === 'StreamerConfigSaved');
       return saved?.status === 'True' && saved.observedGeneration === streamer.metadata.generation ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
-    assert.match(output, /"outcome":"done"/, 'one structured log line per event (JSON: not a TTY)');
+    assert.match(npm.output(), /"outcome":"done"/, 'one structured log line per event (JSON: not a TTY)');
     await kubectl('delete', 'streamer', 'simple', '--wait=true');
     await waitFor('children collected', async () => ((await kubectl('get', 'statefulsets', '-o', 'name')).trim() === '' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
-    pids = descendants(child.pid!);
+    pids = npm.descendants();
     assert.ok(pids.length >= 8, `npm start runs the control plane, adapters and functions (${pids.length} processes)`);
   } finally {
-    process.kill(-child.pid!, 'SIGINT'); // Ctrl-C: the terminal signals the whole foreground group
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    await npm.interrupt();
   }
-  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
-  assert.equal(pids.filter(isRunning), []);
+  await assertAllGone(pids);
 });
 
 test('npm start -- --kubeconfig runs the functions, adapters and resync against an existing cluster', async () => {
   const cluster = await useCluster();
-  const env = { ...process.env };
-  delete env.KUBECONFIG;
-  const child = spawn('npm', ['start', '--', '--kubeconfig', cluster.kubeconfig], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const npm = npmStart(['--', '--kubeconfig', cluster.kubeconfig]);
   let pids: number[] = [];
   try {
-    await waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 120_000, intervalMs: 200 });
-    assert.match(output, new RegExp(`kubeconfig: ${cluster.kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    await npm.ready();
+    assert.match(npm.output(), new RegExp(`kubeconfig: ${cluster.kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
     const ns = await cluster.createNamespace('npm-start-cluster');
     await cluster.kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ ...quickstartManifest, spec: { ...quickstartManifest.spec, adminHostPort: undefined } }) });
     await cluster.kubectl.ok(['wait', '--for=condition=StreamerReady=true', 'streamer/simple', '-n', ns, '--timeout=60s']);
     const children = await cluster.kubectl.ok(['get', 'statefulsets,configmaps,secrets', '-n', ns, '-o', 'name']);
     assert.match(children, /statefulset.apps\/simple-streamer/);
     assert.match(children, /secret\/simple-license-storage/);
-    pids = descendants(child.pid!);
+    pids = npm.descendants();
   } finally {
-    process.kill(-child.pid!, 'SIGINT');
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    await npm.interrupt();
   }
-  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
+  await assertAllGone(pids);
   // The cluster it ran against is untouched by the shutdown.
   assert.is((await cluster.kubectl(['get', '--raw', '/readyz'])).stdout.trim(), 'ok');
 });
