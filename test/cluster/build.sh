@@ -11,7 +11,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-cache_root="${STREAMER_OPERATOR_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/streamer-operator}"
+cache_root="${STREAMER_OPERATOR_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/streamer-operator}"
 k8s_version="v1.36.1"
 
 inputs_hash="$(
