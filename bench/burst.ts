@@ -1,0 +1,91 @@
+// Many Streamers created at once through the sandbox's event path: when the
+// last one has all seven children, when every event of the burst has been
+// handled, and what each function did meanwhile (from its log lines).
+import type { KubeClient, KubeTransport } from '../lib/kube/client.ts';
+import type { Cluster } from '../test/cluster/index.ts';
+import type { Sandbox } from '../test/sandbox/operator.ts';
+import { trackChildren } from './children.ts';
+import { readLines } from './function-logs.ts';
+import { ms, summarize, type Summary } from './stats.ts';
+import { BENCH_NODES, benchStreamer, createLicenseSecret } from './streamers.ts';
+
+const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const;
+/** POSTs in flight while creating: "at once", without one TLS connection per Streamer. */
+const CONCURRENCY = 50;
+
+export type BurstFunction = { fn: string; events: number; coalesced: number; reads: number; writes: number; duration: Summary };
+
+export async function floodCreates({ cluster, sandbox, kube, transport, count, progress }: {
+  cluster: Cluster;
+  sandbox: Sandbox;
+  kube: KubeClient;
+  transport: KubeTransport;
+  count: number;
+  progress: (line: string) => void;
+}) {
+  const namespace = await cluster.createNamespace('bench-flood');
+  await createLicenseSecret(kube, namespace);
+  const tracker = await trackChildren({ transport, namespace });
+  const deliveriesBefore = sandbox.broker.deliveries.length;
+  const startedAt = new Map<string, number>();
+  const names = Array.from({ length: count }, (_, i) => `burst-${String(i).padStart(3, '0')}`);
+  const concurrency = CONCURRENCY;
+  const logStart = new Date().toISOString();
+  try {
+    const first = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next < names.length) {
+          const index = next++;
+          const name = names[index]!;
+          startedAt.set(name, performance.now());
+          await kube.create(benchStreamer({ name, namespace, nodeName: BENCH_NODES[1 + (index % (BENCH_NODES.length - 1))]! }));
+        }
+      }),
+    );
+    progress(`reconcile-children: ${count} created in ${ms(performance.now() - first)} ms; waiting for children`);
+    const perStreamer: number[] = [];
+    let last = 0;
+    for (const name of names) {
+      const done = await tracker.waitChildren(name, Math.max(1_000, 600_000 - (performance.now() - first)));
+      perStreamer.push(done - startedAt.get(name)!);
+      last = Math.max(last, done);
+    }
+    const convergeMs = last - first;
+    progress(`reconcile-children: converged in ${ms(convergeMs)} ms; waiting for the Broker to drain`);
+    await sandbox.broker.idle(600_000);
+    const quietMs = performance.now() - first;
+    const deliveries = sandbox.broker.deliveries.slice(deliveriesBefore);
+    const byFunction: BurstFunction[] = [];
+    for (const fn of FUNCTIONS) {
+      const lines = (await readLines(sandbox.functions.logDir, fn)).filter((l) => l.time >= logStart && l.eventId !== undefined);
+      byFunction.push({
+        fn,
+        events: lines.length,
+        coalesced: lines.filter((l) => l.result?.coalesced === true).length,
+        reads: lines.reduce((sum, l) => sum + Number(l.result?.reads ?? 0), 0),
+        writes: lines.reduce((sum, l) => sum + Number(l.result?.writes ?? 0), 0),
+        duration: summarize(lines.map((l) => l.durationMs ?? 0)),
+      });
+    }
+    const sources = new Map<string, number>();
+    for (const d of deliveries) {
+      const key = `${d.trigger} ← ${d.kind ?? '?'} ${d.eventType.replace('dev.knative.apiserver.', '')}`;
+      sources.set(key, (sources.get(key) ?? 0) + 1);
+    }
+    return {
+      concurrency,
+      convergeMs,
+      quietMs,
+      perStreamer: summarize(perStreamer),
+      deliveries: deliveries.length,
+      failed: deliveries.filter((d) => d.status === 'network-error' || d.status >= 300).length,
+      deadLettered: deliveries.filter((d) => d.deadLettered).length,
+      byFunction,
+      topSources: [...sources].sort((a, b) => b[1] - a[1]).slice(0, 8),
+    };
+  } finally {
+    await tracker.close();
+  }
+}
