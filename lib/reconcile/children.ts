@@ -44,7 +44,6 @@ export async function reconcileChildren({
   const outcome: ChildrenOutcome = { created: [], updated: [], restarted: false, podPatched: false };
   const note = (kind: string, live: KubeObject | null) => (live ? outcome.updated : outcome.created).push(kind);
 
-  // Order matters only for a nicer first start: identity and RBAC before the Pod that uses them.
   const simple: KubeObject[] = [
     buildServiceAccount(streamer),
     buildRole(streamer),
@@ -52,14 +51,20 @@ export async function reconcileChildren({
     buildService(streamer),
     buildConfigMap(streamer),
   ].map((object) => stampHash(object as KubeObject));
-  for (const desired of simple) {
-    const live = await kube.get(keyOf(desired));
-    if (!needsApply(desired, live)) continue;
-    await kube.apply(desired, { force: true });
-    note(desired.kind, live);
-  }
-
-  const secret = await ensureLicenseStorage({ kube, streamer, random });
+  // These six do not depend on each other: read and apply them at once (one round trip
+  // deep instead of six). The StatefulSet waits for them, so its Pod never starts without
+  // its ServiceAccount, ConfigMap or Secret.
+  const [, secret] = await Promise.all([
+    Promise.all(
+      simple.map(async (desired) => {
+        const live = await kube.get(keyOf(desired));
+        if (!needsApply(desired, live)) return;
+        await kube.apply(desired, { force: true });
+        note(desired.kind, live);
+      }),
+    ),
+    ensureLicenseStorage({ kube, streamer, random }),
+  ]);
   if (secret === 'created') outcome.created.push('Secret');
   else if (secret !== 'unchanged') outcome.updated.push('Secret');
 
