@@ -5,11 +5,29 @@ import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 
 export const NAME = 'reconcile-children';
 
+/**
+ * Streamer generations this process has brought all children to, by uid. Every status write of
+ * push-config and probe-status is a Streamer update event; when the spec's generation is one
+ * already converged here, such an event has nothing to do (children's own drift arrives as
+ * child events, and resync ticks always check in full). Only an optimisation: a new process
+ * starts empty and checks everything; bounded so it cannot grow without limit.
+ */
+const converged = new Map<string, number>();
+const CONVERGED_LIMIT = 10_000;
+
 export const definition: FunctionDefinition = {
   name: NAME,
   fieldManager: FIELD_MANAGER,
-  async work({ kube, streamer }) {
+  async work({ kube, streamer, cause }) {
+    const { uid, generation } = streamer.metadata;
+    if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && converged.get(uid) === generation) {
+      return { skipped: 'generation-converged' };
+    }
     const outcome = await reconcileChildren({ kube, streamer, reportingInstance: NAME });
+    if (generation !== undefined) {
+      if (converged.size >= CONVERGED_LIMIT) converged.clear();
+      converged.set(uid, generation);
+    }
     return {
       ...(outcome.created.length ? { created: outcome.created } : {}),
       ...(outcome.updated.length ? { updated: outcome.updated } : {}),

@@ -2,7 +2,7 @@
 // builders, level-based and idempotent. Reads the current state (never the
 // event payload), writes only what differs, and reports what it did.
 import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { isNotFound, KubeApiError } from '../kube/errors.ts';
+import { isConflict, isNotFound, KubeApiError } from '../kube/errors.ts';
 import { recordEvent, type StreamerEvent } from '../kube/events.ts';
 import { buildConfigMap } from '../k8s/config-map.ts';
 import { buildPodMetadata } from '../k8s/pod-metadata.ts';
@@ -44,38 +44,37 @@ export async function reconcileChildren({
   const outcome: ChildrenOutcome = { created: [], updated: [], restarted: false, podPatched: false };
   const note = (kind: string, live: KubeObject | null) => (live ? outcome.updated : outcome.created).push(kind);
 
-  const simple: KubeObject[] = [
-    buildServiceAccount(streamer),
-    buildRole(streamer),
-    buildRoleBinding(streamer),
-    buildService(streamer),
-    buildConfigMap(streamer),
-  ].map((object) => stampHash(object as KubeObject));
-  // These six do not depend on each other: read and apply them at once (one round trip
-  // deep instead of six). The StatefulSet waits for them, so its Pod never starts without
-  // its ServiceAccount, ConfigMap or Secret.
-  const [, secret] = await Promise.all([
-    Promise.all(
-      simple.map(async (desired) => {
-        const live = await kube.get(keyOf(desired));
-        if (!needsApply(desired, live)) return;
-        await kube.apply(desired, { force: true });
-        note(desired.kind, live);
-      }),
-    ),
+  const ensure = async (desired: KubeObject) => {
+    const live = await kube.get(keyOf(desired));
+    if (!needsApply(desired, live)) return;
+    await kube.apply(desired, { force: true });
+    note(desired.kind, live);
+  };
+  const stamped = (object: object) => stampHash(object as KubeObject);
+
+  // Three waves, each read and applied at once (three round trips deep instead of eight):
+  // 1. what depends on nothing;
+  // 2. the RoleBinding, which needs its Role (RBAC resolves the Role to check that the
+  //    operator does not escalate), and the StatefulSet, which needs the ServiceAccount,
+  //    ConfigMap and Secret so its Pod never starts without them;
+  // 3. the running Pod's hot metadata.
+  const [secret] = await Promise.all([
     ensureLicenseStorage({ kube, streamer, random }),
+    ...[buildServiceAccount(streamer), buildRole(streamer), buildService(streamer), buildConfigMap(streamer)].map((o) => ensure(stamped(o))),
   ]);
   if (secret === 'created') outcome.created.push('Secret');
   else if (secret !== 'unchanged') outcome.updated.push('Secret');
 
-  const statefulSet = stampHash(buildStatefulSet(streamer) as KubeObject);
-  const liveSet = await kube.get(keyOf(statefulSet));
-  if (needsApply(statefulSet, liveSet)) {
+  const statefulSet = stamped(buildStatefulSet(streamer));
+  const applyStatefulSet = async () => {
+    const liveSet = await kube.get(keyOf(statefulSet));
+    if (!needsApply(statefulSet, liveSet)) return;
     const template = (o: KubeObject | null) => (o?.spec as { template?: unknown } | undefined)?.template;
     outcome.restarted = liveSet !== null && !isSubset(template(statefulSet), template(liveSet));
     await kube.apply(statefulSet, { force: true });
     note('StatefulSet', liveSet);
-  }
+  };
+  await Promise.all([ensure(stamped(buildRoleBinding(streamer))), applyStatefulSet()]);
 
   outcome.podPatched = await applyPodMetadata(kube, streamer);
 
@@ -96,7 +95,9 @@ async function applyPodMetadata(kube: KubeClient, streamer: Streamer): Promise<b
     await kube.apply({ ...desired, metadata: { ...desired.metadata, uid: pod.metadata.uid } }, { force: true, fieldManager: POD_FIELD_MANAGER });
   } catch (error) {
     // The Pod was replaced (or deleted) since we read it: the new Pod's add event brings it here again.
-    if (isNotFound(error) || (error instanceof KubeApiError && error.statusCode === 422 && error.message.includes('metadata.uid'))) return false;
+    // (With force, a 409 can only be the uid precondition: the API server says "uid mismatch"
+    // when the Pod is gone, and 422 "metadata.uid ... immutable" when a new one took its name.)
+    if (isNotFound(error) || isConflict(error) || (error instanceof KubeApiError && error.statusCode === 422 && error.message.includes('metadata.uid'))) return false;
     throw error;
   }
   return true;

@@ -8,7 +8,10 @@ import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streame
 import { createKeyedQueue } from './keyed-queue.ts';
 import type { Logger } from './log.ts';
 
-export type WorkContext = { kube: KubeClient; streamer: Streamer };
+/** What woke the function: the object an event was about (none for a resync tick). */
+export type Cause = { kind: string; action: string };
+
+export type WorkContext = { kube: KubeClient; streamer: Streamer; cause?: Cause };
 
 export type StreamerFunctionOptions = {
   /** Function name: the functions-framework target and the log's `function` field. */
@@ -27,7 +30,7 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
   const client = () => createKubeClient({ transport, fieldManager });
 
   /** Runs `work` for one Streamer object as just read; returns what to add to the log line. */
-  async function runFor(kube: KubeClient, object: object): Promise<Record<string, unknown>> {
+  async function runFor(kube: KubeClient, object: object, cause?: Cause): Promise<Record<string, unknown>> {
     const parsed = Streamer.safeParse(object);
     if (!parsed.success) {
       // The CRD schema should make this impossible; retrying would not help, so report and move on.
@@ -36,21 +39,23 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
       return { invalid: true };
     }
     if (parsed.data.metadata.deletionTimestamp) return { deleting: true };
-    return (await options.work({ kube, streamer: parsed.data })) ?? {};
+    return (await options.work({ kube, streamer: parsed.data, ...(cause ? { cause } : {}) })) ?? {};
   }
 
   const enqueue = createKeyedQueue();
   return makeEventHandler({
     name,
     reader: client(),
-    async onObject(target) {
+    async onObject(target, event) {
       const run = await enqueue(`${target.namespace}/${target.name}`, async (waited) => {
         const kube = client();
         // A run that waited behind another re-reads: the Streamer it was handed may be stale.
         const streamer = waited
           ? await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace: target.namespace, name: target.name })
           : target.streamer;
-        const result = streamer ? await runFor(kube, streamer) : { gone: true };
+        // A run that waited may stand for several events: only a run of its own keeps its cause.
+        const cause = waited ? undefined : { kind: event.ref.kind, action: event.action };
+        const result = streamer ? await runFor(kube, streamer, cause) : { gone: true };
         // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
         return { ...result, ...kube.stats() };
       });

@@ -3,6 +3,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { namespacePerTest } from '../cluster/namespaces.ts';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
@@ -76,6 +78,9 @@ test('status writes of the other functions do not start a loop: the event flow s
   const before = sandbox.broker.deliveries.length;
   await new Promise((r) => setTimeout(r, 3_000));
   assert.is(sandbox.broker.deliveries.length, before);
+  // Status-only updates of a converged generation are recognised without reading the children.
+  const log = await readFile(join(sandbox.functions.logDir, 'reconcile-children.log'), 'utf8');
+  assert.match(log, /"skipped":"generation-converged"/);
 });
 
 test('a deleted child is recreated by the delete event', async () => {
