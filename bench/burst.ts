@@ -12,6 +12,8 @@ import { BENCH_NODES, benchStreamer, createLicenseSecret } from './streamers.ts'
 const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const;
 /** POSTs in flight while creating: "at once", without one TLS connection per Streamer. */
 const CONCURRENCY = 50;
+/** First POST → every Streamer's children; about 25 s when last recorded, so a stall fails in minutes, not ten. */
+const CONVERGE_TIMEOUT_MS = 180_000;
 
 export type BurstFunction = { fn: string; events: number; coalesced: number; reads: number; writes: number; duration: Summary };
 
@@ -45,16 +47,30 @@ export async function floodCreates({ cluster, sandbox, kube, transport, count, p
       }),
     );
     progress(`reconcile-children: ${count} created in ${ms(performance.now() - first)} ms; waiting for children`);
+    // Every Streamer's children, bounded as a whole; a broken watch fails at once, and
+    // every 15 s a line says how far it got (a stall shows which kinds are missing).
+    const deadline = first + CONVERGE_TIMEOUT_MS;
+    const ticker = setInterval(() => {
+      const pending = names.filter((n) => tracker.childrenAt(n) === undefined);
+      const missing = new Map<string, number>();
+      for (const n of pending) for (const kind of tracker.missingKinds(n)) missing.set(kind, (missing.get(kind) ?? 0) + 1);
+      progress(`reconcile-children: ${count - pending.length}/${count} have all children; missing ${[...missing].map(([k, n]) => `${k} ×${n}`).join(', ') || '–'}`);
+    }, 15_000);
     const perStreamer: number[] = [];
     let last = 0;
-    for (const name of names) {
-      const done = await tracker.waitChildren(name, Math.max(1_000, 600_000 - (performance.now() - first)));
-      perStreamer.push(done - startedAt.get(name)!);
-      last = Math.max(last, done);
+    try {
+      for (const name of names) {
+        const done = await tracker.waitChildren(name, Math.max(1, deadline - performance.now()));
+        perStreamer.push(done - startedAt.get(name)!);
+        last = Math.max(last, done);
+      }
+    } finally {
+      clearInterval(ticker);
     }
     const convergeMs = last - first;
+    progress(`reconcile-children: burst watches: ${tracker.describe()}`);
     progress(`reconcile-children: converged in ${ms(convergeMs)} ms; waiting for the Broker to drain`);
-    await sandbox.broker.idle(600_000);
+    await sandbox.broker.idle(300_000);
     const quietMs = performance.now() - first;
     const deliveries = sandbox.broker.deliveries.slice(deliveriesBefore);
     const byFunction: BurstFunction[] = [];

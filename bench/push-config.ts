@@ -56,7 +56,7 @@ export async function benchPushConfig({
   try {
     const created = await kube.create(benchStreamer({ name, namespace, nodeName: BENCH_NODES[1] }));
     const firstGeneration = created.metadata.generation ?? 1;
-    await waitFor('the first config saved', async () => {
+    await tracker.waitWatched('the first config saved', () => {
       const saved = tracker.streamerEvents.some((e) => savedFor(e, firstGeneration));
       return saved && media.get(namespace, pod) ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 20 });
@@ -73,7 +73,7 @@ export async function benchPushConfig({
         const double = media.get(namespace, pod);
         return double?.received.some((r) => r.method === 'PUT' && r.body.includes(marker)) ? performance.now() : undefined;
       }, { timeoutMs: 30_000, intervalMs: 1 });
-      const savedAt = await waitFor(`StreamerConfigSaved True for generation ${generation}`, async () =>
+      const savedAt = await tracker.waitWatched(`StreamerConfigSaved True for generation ${generation}`, () =>
         tracker.streamerEvents.slice(seen).find((e) => savedFor(e, generation))?.at, { timeoutMs: 30_000, intervalMs: 5 });
       const edit = tracker.streamerEvents.slice(seen).find((e) => e.type === 'MODIFIED' && e.object.metadata.generation === generation);
       floorMs.push(edit!.at - started);
