@@ -6,7 +6,7 @@ import { request, type Dispatcher } from 'undici';
 import { MediaServerNetworkError, MediaServerTimeoutError, type RequestSite } from './errors.ts';
 
 export type TransportOptions = {
-  /** e.g. http://10.0.0.7:81 (see mediaBaseUrl); a trailing slash is ignored. */
+  /** e.g. http://127.100.0.7:81 (see mediaBaseUrl); a trailing slash is ignored. */
   baseUrl: string;
   /** Ready-made Authorization header value. Sent, never recorded in errors. */
   authorization: string;

@@ -6,7 +6,7 @@ import { apiServerEventType, type EventAction, type EventMode, type ObjectRef } 
 export type Message = { headers: Record<string, string>; body: unknown };
 
 /** The adapter's `source`: the API server URL its client uses. */
-export const SOURCE = 'https://10.96.0.1:443';
+export const SOURCE = 'https://127.0.0.1:6443';
 
 export function streamerObject(namespace = 'ns1', name = 'cam1'): Record<string, unknown> {
   return {

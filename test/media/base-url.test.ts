@@ -6,7 +6,7 @@ import { mediaBaseUrl } from '../../lib/media/base-url.ts';
 const baseUrl = suite('mediaBaseUrl');
 
 baseUrl('joins an IPv4 pod IP and the port', () => {
-  assert.is(mediaBaseUrl({ podIP: '10.244.1.7', port: 81 }), 'http://10.244.1.7:81');
+  assert.is(mediaBaseUrl({ podIP: '127.100.1.7', port: 81 }), 'http://127.100.1.7:81');
   assert.is(mediaBaseUrl({ podIP: '127.100.0.5', port: 8081 }), 'http://127.100.0.5:8081');
 });
 

@@ -17,7 +17,7 @@ import {
 const streamerUpdate = {
   specversion: '1.0',
   id: 'a1',
-  source: 'https://10.96.0.1:443',
+  source: 'https://127.0.0.1:6443',
   type: 'dev.knative.apiserver.resource.update',
   subject: '/apis/media.flussonic.com/v1alpha1/namespaces/ns1/streamers/cam1',
   datacontenttype: 'application/json; charset=utf-8',
@@ -166,7 +166,7 @@ const attributes = suite('eventAttributes');
 attributes('a cloudevents CloudEvent: every attribute and extension as strings, no data', () => {
   const event = new CloudEvent({
     type: 'dev.knative.apiserver.ref.update',
-    source: 'https://10.96.0.1:443',
+    source: 'https://127.0.0.1:6443',
     subject: '/apis/v1/namespaces/ns1/secrets/cam1-license-storage',
     kind: 'Secret',
     name: 'cam1-license-storage',
