@@ -47,7 +47,7 @@ if (target) {
   binDir = await buildBinaries(progress);
   kubeconfig = target;
 } else {
-  progress('starting the local control plane (a cold first build of the Go binaries takes 10-25 minutes)');
+  progress('starting the local control plane (the first build of its Go binaries takes about 6 minutes on 2 cores, plus module downloads)');
   cluster = await startCluster({ crdDirs: [join(repoRoot, 'crds')], log: progress });
   binDir = cluster.binDir;
   kubeconfig = join(local, 'kubeconfig');
