@@ -6,6 +6,8 @@
 // with its own target (see docs/install.md).
 import { http } from '@google-cloud/functions-framework';
 import type { EventRequest, EventResponse } from '../lib/events/index.ts';
+import type { KubeTransport } from '../lib/kube/client.ts';
+import { defaultTransport } from '../lib/kube/config.ts';
 import { createLogger } from '../lib/runtime/log.ts';
 import { lazyHandler, type Handler } from '../lib/runtime/register.ts';
 import * as reconcileChildren from './reconcile-children/definition.ts';
@@ -14,10 +16,19 @@ import * as probeStatus from './probe-status/definition.ts';
 
 export const TARGET = 'streamer-operator';
 const log = createLogger();
+// One Kubernetes connection pool for the three functions of this process, made on first use.
+let transport: Promise<KubeTransport> | undefined;
+const sharedTransport = () => {
+  transport ??= defaultTransport().catch((error) => {
+    transport = undefined; // try again on the next request
+    throw error;
+  });
+  return transport;
+};
 
 const routes: Record<string, Handler> = {};
 for (const fn of [reconcileChildren, pushConfig, probeStatus]) {
-  const handler = lazyHandler(fn.definition, { log });
+  const handler = lazyHandler(fn.definition, { log, transport: sharedTransport });
   routes[`/${fn.NAME}`] = handler;
   http(fn.NAME, handler);
 }

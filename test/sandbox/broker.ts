@@ -4,9 +4,11 @@
 // each to the subscribing function with the Trigger's retry and exponential
 // backoff. Retries on what Knative retries (5xx, 404, 408, 409, 429, network);
 // gives up with a dead-letter log line. Bounded: every delivery ends.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { HTTP } from 'cloudevents';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { eventAttributes } from './trigger-filter.ts';
 
 export type TriggerLike = {
   metadata: { name: string };
@@ -51,24 +53,6 @@ export type BrokerOptions = {
    */
   duplicateAndShuffle?: { maxDelayMs: number; random?: () => number };
 };
-
-/** Attributes of a binary or structured CloudEvent, as Trigger filters see them. */
-export function eventAttributes(headers: IncomingMessage['headers'], body: string): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  const contentType = String(headers['content-type'] ?? '');
-  if (contentType.startsWith('application/cloudevents+json')) {
-    const envelope = JSON.parse(body) as Record<string, unknown>;
-    for (const [key, value] of Object.entries(envelope)) {
-      if (key !== 'data' && key !== 'data_base64' && typeof value !== 'object') attributes[key] = String(value);
-    }
-    return attributes;
-  }
-  for (const [name, value] of Object.entries(headers)) {
-    if (name.startsWith('ce-') && typeof value === 'string') attributes[name.slice(3)] = value;
-  }
-  if (contentType) attributes.datacontenttype = contentType;
-  return attributes;
-}
 
 /** ISO-8601 durations as Knative's backoffDelay uses them: PT0.2S, PT1M, PT1.5S. */
 export function parseDuration(text: string | undefined, fallbackMs: number): number {
@@ -124,12 +108,10 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       const body = Buffer.concat(chunks).toString();
       let attributes: Record<string, string>;
       try {
-        attributes = eventAttributes(req.headers, body);
+        // Binary or structured, as the Broker's ingress accepts; then what a filter sees.
+        const event = HTTP.toEvent({ headers: req.headers, body });
+        attributes = eventAttributes((Array.isArray(event) ? event[0] : event) as unknown as Record<string, unknown>);
       } catch {
-        res.writeHead(400).end();
-        return;
-      }
-      if (!attributes.type || !attributes.id) {
         res.writeHead(400).end();
         return;
       }

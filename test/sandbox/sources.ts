@@ -1,20 +1,17 @@
 // Reads the event sources from knative/ (ApiServerSources and the PingSource)
 // so the sandbox runs the same configuration it deploys.
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseAllDocuments } from 'yaml';
 import type { AdapterOptions } from '../events/adapter.ts';
+import { yamlFiles } from './trigger-filter.ts';
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
 
 /** Every YAML document under `dir`, recursively, kustomization files excepted. */
 export async function readManifests(dir: string): Promise<Manifest[]> {
-  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
-  const files = entries
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && e.name !== 'kustomization.yaml')
-    .map((e) => join(e.parentPath, e.name));
+  const files = await yamlFiles(dir);
   const docs: Manifest[] = [];
-  for (const file of files.sort()) {
+  for (const file of files) {
     for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
       const value = doc.toJS() as Manifest | null;
       if (value && typeof value === 'object') docs.push(value);

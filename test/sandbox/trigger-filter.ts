@@ -265,7 +265,8 @@ function pathOf(uri: string | undefined): string {
   return new URL(uri, 'http://subscriber.invalid').pathname;
 }
 
-async function yamlFiles(dir: string): Promise<string[]> {
+/** Every YAML file under `dir`, recursively, kustomization files excepted, sorted. */
+export async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries) {
