@@ -39,7 +39,8 @@ export const ENV = {
  * The container env: FLUSSONIC_HOSTNAME, STREAMER_HOSTNAME, FLUSSONIC_SECRETS_STORAGE,
  * DO_NOT_DO_NET_TUNING, LICENSE_KEY (if licenseKey), FLUSSONIC_EDIT_AUTH (spec.editAuth, else
  * key `edit_auth` of `<name>-license-storage`), the config external pair (if
- * configExternalUrl), FLUSSONIC_CLUSTER_KEY (if clusterKey), then `spec.env` unchanged.
+ * configExternalUrl), FLUSSONIC_CLUSTER_KEY (if clusterKey), then `spec.env` merged by
+ * `mergeUserEnv` (a user variable named like one of ours replaces ours; one name, one entry).
  *
  * `logLevel` is deliberately absent: it is written into the config (media-server-config.ts)
  * so that changing it is a hot change.
@@ -69,7 +70,36 @@ export function buildEnv(streamer: Streamer): V1EnvVar[] {
     }
   }
   if (spec.clusterKey) env.push({ name: ENV.clusterKey, valueFrom: spec.clusterKey });
-  return [...env, ...(spec.env ?? [])];
+  return mergeUserEnv(env, spec.env ?? []);
+}
+
+/**
+ * Names of the operator's variables that spec.env may not replace (the CRD refuses them, see
+ * crds/streamer.yaml): push-config authenticates with the credentials the operator wires into
+ * FLUSSONIC_EDIT_AUTH, so another value would lock the operator out; spec.editAuth sets them.
+ */
+export const IRREPLACEABLE_ENV: readonly string[] = [ENV.editAuth];
+
+/**
+ * The documented convergence rule for `spec.env` (docs/bad-input.md), instead of refusing
+ * Streamers that work wherever a container's env may repeat a name:
+ * - a user variable with the name of one the operator sets replaces the operator's entry in
+ *   the operator's place, so the operator's later variables that refer to it (e.g.
+ *   FLUSSONIC_CONFIG_EXTERNAL to STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH) see the user's value;
+ * - a name repeated in spec.env keeps only its last definition, where that one stands (as in
+ *   a Pod, where the later definition wins);
+ * - every name appears once, so server-side apply (which keys env by name) accepts it.
+ * FLUSSONIC_EDIT_AUTH is the exception (IRREPLACEABLE_ENV): refused at apply.
+ */
+export function mergeUserEnv(operator: V1EnvVar[], user: readonly V1EnvVar[]): V1EnvVar[] {
+  const lastByName = new Map<string, V1EnvVar>();
+  for (const entry of user) lastByName.set(entry.name, entry);
+  const operatorNames = new Set(operator.map((entry) => entry.name));
+  const merged = operator.map((entry) => lastByName.get(entry.name) ?? entry);
+  for (const entry of user) {
+    if (!operatorNames.has(entry.name) && lastByName.get(entry.name) === entry) merged.push(entry);
+  }
+  return merged;
 }
 
 /**

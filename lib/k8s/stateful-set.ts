@@ -7,14 +7,13 @@ import type { V1Affinity, V1Container, V1Probe, V1StatefulSet, V1Volume, V1Volum
 import type { Streamer } from '../schema/streamer.ts';
 import { API_BASE_PATH } from './endpoints.ts';
 import { buildEnv } from './env.ts';
+import { configVolumeName } from './config-volume.ts';
 import { CONFIG_DIR } from './media-server-config.ts';
 import { childMetadata, childNames, podTemplateLabels, selectorLabels } from './meta.ts';
 import { endpointAnnotations } from './pod-metadata.ts';
 import { API_PORT, PORT_NAMES, payloadPort } from './ports.ts';
 
 export const CONTAINER_NAME = 'streamer';
-/** Pod volume of the config ConfigMap; a user volume must not take this name. */
-export const CONFIG_VOLUME = 'streamer-operator-config';
 export const NVIDIA_GPU_RESOURCE = 'nvidia.com/gpu';
 
 export const PROBE_PATHS = {
@@ -96,14 +95,14 @@ function probe(path: string, timing: Pick<V1Probe, 'initialDelaySeconds' | 'peri
  */
 function volumeMounts(streamer: Streamer): V1VolumeMount[] {
   return [
-    { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
+    { name: configVolumeName(streamer), mountPath: CONFIG_DIR, readOnly: true },
     ...(streamer.spec.volumes ?? []).map(({ name, mountPath }) => ({ name, mountPath })),
   ];
 }
 
 function volumes(streamer: Streamer): V1Volume[] {
   return [
-    { name: CONFIG_VOLUME, configMap: { name: childNames(streamer).configMap } },
+    { name: configVolumeName(streamer), configMap: { name: childNames(streamer).configMap } },
     // The API server validated each source against the core/v1 schemas embedded in the CRD,
     // so `name` plus the source is a V1Volume.
     ...(streamer.spec.volumes ?? []).map(({ mountPath: _mountPath, ...volume }) => volume as V1Volume),

@@ -7,7 +7,7 @@ import type { KubeClient } from '../kube/client.ts';
 import { childNames } from '../k8s/meta.ts';
 import type { Streamer } from '../schema/streamer.ts';
 import { setCondition } from '../status/set-condition.ts';
-import { readyCondition, type ReadyReason, type StatefulSetRead } from './readiness.ts';
+import { readyCondition, readyEventType, type ReadyReason, type StatefulSetRead } from './readiness.ts';
 
 /** Field manager of StreamerReady and status.ready. */
 export const PROBE_STATUS_FIELD_MANAGER = 'streamer-operator-probe-status';
@@ -59,7 +59,7 @@ export async function probeStatus({
     fieldManager: PROBE_STATUS_FIELD_MANAGER,
     input,
     fields: { ready },
-    event: { reportingInstance, action: 'Probe' },
+    event: { reportingInstance, action: 'Probe', type: (condition) => readyEventType(condition.reason as ReadyReason) },
     now,
   });
   if (readError !== undefined && isTransient(readError)) {

@@ -40,3 +40,14 @@ export function readyCondition({ name, read }: { name: string; read: StatefulSet
 function count(value: unknown): number {
   return typeof value === 'number' && Number.isInteger(value) && value > 0 ? value : 0;
 }
+
+/**
+ * Normal or Warning for an Event on a transition to `reason`. Warnings are for states that need
+ * a person; the states every healthy create or restart passes through (StatefulSet not created
+ * yet, Pod starting) are progress and Normal.
+ */
+export function readyEventType(reason: ReadyReason): 'Normal' | 'Warning' {
+  return PROGRESS_REASONS.includes(reason) ? 'Normal' : 'Warning';
+}
+
+const PROGRESS_REASONS: readonly ReadyReason[] = ['StatefulSetReady', 'StatefulSetNotFound', 'NoReadyReplicas'];
