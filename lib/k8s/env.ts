@@ -6,6 +6,7 @@
 // Names are the ones seen in Flussonic's own manifests (reference/flussonic-api.md §4).
 import type { V1EnvVar } from '@kubernetes/client-node';
 import type { Streamer } from '../schema/streamer.ts';
+import { CONFIG_EXTERNAL_AUTH_KEY, escapedAuthSource } from './config-external-auth.ts';
 import { childNames } from './meta.ts';
 import { EDIT_AUTH_KEY } from './secret.ts';
 
@@ -28,6 +29,8 @@ export const ENV = {
    * reference it as $(...) instead of containing it.
    */
   configExternalAuth: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH',
+  /** Operator-internal: which Secret or ConfigMap key the escaped configExternalAuth came from. */
+  configExternalAuthSource: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH_SOURCE',
   /**
    * No public source names a cluster-key variable; this follows the FLUSSONIC_<DIRECTIVE>
    * pattern of FLUSSONIC_EDIT_AUTH / FLUSSONIC_CONFIG_EXTERNAL (directive `cluster_key`).
@@ -63,7 +66,15 @@ export function buildEnv(streamer: Streamer): V1EnvVar[] {
   });
   if (spec.configExternalUrl) {
     if (spec.configExternalAuth) {
-      env.push({ name: ENV.configExternalAuth, valueFrom: spec.configExternalAuth });
+      // Escaped by the operator when it can read the value (config-external-auth.ts).
+      const escaped = escapedAuthSource(streamer);
+      const valueFrom = escaped
+        ? { secretKeyRef: { name: names.licenseStorageSecret, key: CONFIG_EXTERNAL_AUTH_KEY, optional: escaped.optional } }
+        : spec.configExternalAuth;
+      env.push({ name: ENV.configExternalAuth, valueFrom });
+      // Names the source (never its value), so pointing configExternalAuth elsewhere changes
+      // the pod template and restarts the Pod, as every configExternal* change does.
+      if (escaped) env.push({ name: ENV.configExternalAuthSource, value: `${escaped.kind} ${escaped.name} key ${escaped.key}` });
       env.push({ name: ENV.configExternal, value: withUserinfo(spec.configExternalUrl, `$(${ENV.configExternalAuth})`) });
     } else {
       env.push({ name: ENV.configExternal, value: spec.configExternalUrl });

@@ -3,6 +3,8 @@
 // - False when the API server permanently refused a child (lib/kube/permanent.ts), with the
 //   child's kind and name and the API server's own message (reason ApplyRefused), or a child
 //   someone else holds (reason ChildConflict, the error's own message);
+// - False (ConfigExternalAuthUnavailable) when the configExternalAuth Secret/ConfigMap key the
+//   operator must escape does not exist and is not optional;
 // - transient failures (429, 5xx, network) are not recorded: they are thrown, answered 503 and
 //   redelivered.
 // A permanent failure is recorded and returned, not thrown, so the event is answered 2xx: no
@@ -23,11 +25,12 @@ import { findCondition, nextCondition, sameCondition, type ConditionInput } from
 import { ConditionType } from '../status/condition-types.ts';
 import { observeChildRequests, type ChildRef } from './child-requests.ts';
 import { reconcileChildren, type ChildrenOutcome } from './children.ts';
+import { syncConfigExternalAuth, type ConfigExternalAuthOutcome } from './config-external-auth.ts';
 
 /** Field manager of ChildrenReady on the status subresource. */
 export const CHILDREN_STATUS_FIELD_MANAGER = 'streamer-operator-reconcile-children';
 
-export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict'] as const;
+export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict', 'ConfigExternalAuthUnavailable'] as const;
 export type ChildrenReason = (typeof ChildrenReason)[number];
 
 export type ReportedOutcome =
@@ -49,19 +52,18 @@ export async function reconcileAndReport({
 }): Promise<ReportedOutcome> {
   const observed = observeChildRequests(kube);
   let outcome: ChildrenOutcome;
+  let auth: ConfigExternalAuthOutcome;
   try {
     outcome = await reconcileChildren({ kube: observed.kube, streamer, reportingInstance, ...(random ? { random } : {}) });
+    auth = await syncConfigExternalAuth({ kube: observed.kube, streamer });
   } catch (error) {
     const cause = permanentCause(error);
     if (!cause) throw error;
-    const input = refusal(cause, observed.childOf(error));
-    const { written, condition, previous } = await record(kube, streamer, input, now);
-    const isNew = previous === undefined || previous.status !== 'False' || previous.reason !== condition.reason || previous.message !== condition.message;
-    let eventRecorded = false;
-    if (written && isNew) {
-      eventRecorded = await tryEvent(kube, streamer, reportingInstance, { type: 'Warning', reason: input.reason, action: 'Apply', note: input.message });
-    }
-    return { kind: 'refused', reason: input.reason as ChildrenReason, ...(input.child ? { child: input.child } : {}), message: input.message, written, eventRecorded };
+    return reportFailure(kube, streamer, reportingInstance, refusal(cause, observed.childOf(error)), now);
+  }
+  if (auth.kind === 'unavailable') {
+    const input = { type: ConditionType.childrenReady, status: 'False' as const, reason: 'ConfigExternalAuthUnavailable', message: auth.message };
+    return reportFailure(kube, streamer, reportingInstance, input, now);
   }
   const input: ConditionInput = { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
   const { written, previous } = await record(kube, streamer, input, now);
@@ -69,6 +71,23 @@ export async function reconcileAndReport({
     await tryEvent(kube, streamer, reportingInstance, { type: 'Normal', reason: 'ChildrenApplied', action: 'Apply', note: `ChildrenReady is True again (was ${previous.reason})` });
   }
   return { kind: 'applied', outcome, written };
+}
+
+/** Records a False ChildrenReady; one Warning Event when the failure is new (not a retry of the same). */
+async function reportFailure(
+  kube: KubeClient,
+  streamer: Streamer,
+  reportingInstance: string,
+  input: ConditionInput & { child?: ChildRef },
+  now: Date,
+): Promise<ReportedOutcome> {
+  const { written, condition, previous } = await record(kube, streamer, input, now);
+  const isNew = previous === undefined || previous.status !== 'False' || previous.reason !== condition.reason || previous.message !== condition.message;
+  let eventRecorded = false;
+  if (written && isNew) {
+    eventRecorded = await tryEvent(kube, streamer, reportingInstance, { type: 'Warning', reason: input.reason, action: 'Apply', note: input.message });
+  }
+  return { kind: 'refused', reason: input.reason as ChildrenReason, ...(input.child ? { child: input.child } : {}), message: input.message, written, eventRecorded };
 }
 
 /** The False condition for a permanent failure: which child, and the API server's words. */

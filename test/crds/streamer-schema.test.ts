@@ -5,6 +5,31 @@ import * as assert from 'uvu/assert';
 import { openApiSchema, ourCrd, policyDocuments, upstreamCrd, withoutDescriptions } from './crd-file.ts';
 
 const ours = openApiSchema(ourCrd);
+
+type Rule = { rule: string; message?: string };
+
+/** A copy without descriptions and without the CEL rules this CRD adds to upstream's schema. */
+function withoutRules(value: unknown): unknown {
+  const strip = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(strip);
+    if (v !== null && typeof v === 'object') {
+      return Object.fromEntries(Object.entries(v).filter(([key]) => key !== 'x-kubernetes-validations').map(([key, inner]) => [key, strip(inner)]));
+    }
+    return v;
+  };
+  return withoutDescriptions(strip(value));
+}
+
+function collectRules(value: unknown, found: Rule[] = []): Rule[] {
+  if (Array.isArray(value)) value.forEach((v) => collectRules(v, found));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'x-kubernetes-validations') found.push(...(inner as Rule[]));
+      else collectRules(inner, found);
+    }
+  }
+  return found;
+}
 const upstream = openApiSchema(upstreamCrd);
 
 // ---
@@ -22,13 +47,20 @@ compat('has the same identity: group, kind, plural, scope, version', () => {
   assert.equal(ourCrd.spec.versions[0]?.subresources, { status: {} });
 });
 
-compat('keeps every upstream spec field with the same validation (descriptions aside)', () => {
+compat('keeps every upstream spec field with the same validation (descriptions and added CEL rules aside)', () => {
   const upstreamSpec = upstream.properties?.['spec']?.properties ?? {};
   const ourSpec = ours.properties?.['spec']?.properties ?? {};
   assert.equal(Object.keys(ourSpec).sort(), Object.keys(upstreamSpec).sort());
   for (const [field, schema] of Object.entries(upstreamSpec)) {
-    assert.equal(withoutDescriptions(ourSpec[field]), withoutDescriptions(schema), field);
+    assert.equal(withoutRules(ourSpec[field]), withoutDescriptions(schema), field);
   }
+});
+
+compat('adds only CEL rules (x-kubernetes-validations), each with a message; upstream has none', () => {
+  const rules = collectRules(ours);
+  assert.equal(collectRules(upstream), []);
+  assert.ok(rules.length >= 10, `${rules.length} rules`);
+  for (const rule of rules) assert.ok(typeof rule.message === 'string' && rule.message.length > 10, JSON.stringify(rule));
 });
 
 compat('requires version and nodeName, like upstream', () => {
