@@ -23,6 +23,9 @@ export type LogLevel = (typeof LogLevel)[number];
 export const DEFAULT_IMAGE = 'flussonic/flussonic';
 
 const Port = z.int().min(1).max(65535);
+
+/** configExtra's budget: one ConfigMap (1 MiB) less 1 KiB for the operator's base config. */
+export const CONFIG_EXTRA_MAX_CHARS = 1_047_552;
 const StringMap = z.record(z.string(), z.string());
 
 /**
@@ -31,8 +34,10 @@ const StringMap = z.record(z.string(), z.string());
  * validated it against the core/v1 schemas embedded in the CRD.
  */
 export const StreamerVolume = z.looseObject({
-  name: z.string(),
-  mountPath: z.string(),
+  /** A Pod volume name (DNS-1123 label); the CRD also checks its form. */
+  name: z.string().max(63),
+  /** Absolute, at most PATH_MAX; never the operator's config directory (the CRD's rules). */
+  mountPath: z.string().max(4096),
 });
 export type StreamerVolume = z.infer<typeof StreamerVolume>;
 
@@ -56,8 +61,9 @@ export const StreamerSpec = z.object({
   configExternalAuth: EnvVarSource.optional(),
   clusterKey: EnvVarSource.optional(),
   logLevel: z.enum(LogLevel).optional(),
-  configExtra: StringMap.optional(),
-  volumes: z.array(StreamerVolume).optional(),
+  /** At most CONFIG_EXTRA_MAX_CHARS in keys, values and framing (one ConfigMap; the CRD checks it). */
+  configExtra: z.record(z.string(), z.string().max(CONFIG_EXTRA_MAX_CHARS)).optional(),
+  volumes: z.array(StreamerVolume).max(1000).optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
   selectorLabels: StringMap.optional(),
