@@ -87,6 +87,7 @@ matrix('streamer-operator: what the functions need', async () => {
       ['get', 'pods', 'user'],
       ['patch', 'pods', 'user'],
       ['create', 'events.events.k8s.io', 'user'],
+      ['list', 'events.events.k8s.io', 'user'],
     ],
     [
       // Streamers belong to their users.
