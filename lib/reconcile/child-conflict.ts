@@ -38,7 +38,7 @@ export function conflictOf(live: KubeObject | null, streamer: Streamer): ChildCo
     kind: live.kind,
     namespace: live.metadata.namespace ?? streamer.metadata.namespace,
     name: live.metadata.name,
-    holder: controller ? `controlled by ${controller.kind} ${controller.name} (uid ${controller.uid})` : 'no controller owner reference',
+    holder: controller ? `controlled by ${controller.kind} ${controller.name}${sameName ? ` uid ${controller.uid}` : ''}` : 'no controller',
     leftover: sameName,
   };
 }
@@ -67,10 +67,14 @@ export class ChildConflictError extends Error {
 }
 
 function conflictMessage(conflicts: readonly ChildConflict[]): string {
-  const parts = conflicts.map((c) =>
-    c.leftover
-      ? `${c.kind} ${c.namespace}/${c.name} is left from a deleted Streamer of the same name (${c.holder}); it converges once the garbage collector has removed it`
-      : `${c.kind} ${c.namespace}/${c.name} already exists and is not controlled by this Streamer (${c.holder}); the operator leaves it untouched: delete or rename it and the Streamer converges`,
-  );
+  // Short on purpose: it becomes a condition message (capped at 300 characters by the reporter).
+  // Names without the namespace: it is the Streamer's own.
+  const leftovers = conflicts.filter((c) => c.leftover);
+  const taken = conflicts.filter((c) => !c.leftover);
+  const list = (items: ChildConflict[], holders = true) => items.map((c) => (holders ? `${c.kind} ${c.name} (${c.holder})` : `${c.kind} ${c.name}`)).join(', ');
+  const parts: string[] = [];
+  if (taken.length === 1) parts.push(`${list(taken)} exists and is not controlled by this Streamer: left untouched; delete or rename it to converge`);
+  if (taken.length > 1) parts.push(`${list(taken)} exist and are not controlled by this Streamer: left untouched; delete or rename them to converge`);
+  if (leftovers.length > 0) parts.push(`${list(leftovers, false)} ${leftovers.length === 1 ? 'is' : 'are'} left by a deleted Streamer of the same name: converges when the garbage collector removes ${leftovers.length === 1 ? 'it' : 'them'}`);
   return parts.join('; ');
 }

@@ -32,9 +32,9 @@ owners('absent, or controlled by this uid: no conflict', () => {
 
 owners('no owner, a non-controller reference with our uid, or another controller: a conflict naming it', () => {
   for (const [refs, holder] of [
-    [undefined, 'no controller owner reference'],
-    [[streamerRef(TEST_UID, false)], 'no controller owner reference'],
-    [[{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'mine', uid: 'd-1', controller: true }], 'controlled by Deployment mine (uid d-1)'],
+    [undefined, 'no controller'],
+    [[streamerRef(TEST_UID, false)], 'no controller'],
+    [[{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'mine', uid: 'd-1', controller: true }], 'controlled by Deployment mine'],
   ] as const) {
     const conflict = conflictOf(configMap(refs as object[] | undefined), quickstart);
     assert.ok(conflict);
@@ -54,8 +54,13 @@ owners('ChildConflictError: the contract fields, and a message that names the ob
   assert.is(error.kind, 'ConfigMap');
   assert.is(error.name, 'simple-config');
   assert.ok(error instanceof Error);
-  assert.match(error.message, /ConfigMap media\/simple-config already exists and is not controlled by this Streamer/);
-  assert.match(error.message, /delete or rename it/);
+  assert.is(error.message, 'ConfigMap simple-config (no controller) exists and is not controlled by this Streamer: left untouched; delete or rename it to converge');
+  const role = { ...conflictOf(configMap(), quickstart)!, kind: 'Role', name: 'simple-role' };
+  const leftover = conflictOf(configMap([streamerRef('old-uid')]), quickstart)!;
+  const all = new ChildConflictError([conflictOf(configMap(), quickstart)!, role, leftover]);
+  assert.match(all.message, /^ConfigMap simple-config \(no controller\), Role simple-role \(no controller\) exist and are not controlled by this Streamer/);
+  assert.match(all.message, /; ConfigMap simple-config is left by a deleted Streamer of the same name/);
+  assert.ok(all.message.length <= 300, `${all.message.length} characters`);
 });
 
 owners.run();
