@@ -65,8 +65,10 @@ export async function reconcileChildren({
   const conflicts: ChildConflict[] = [];
   const note = (kind: string, live: KubeObject | null) => (live ? outcome.updated : outcome.created).push(kind);
   const stamped = (object: object) => stampHash(object as KubeObject);
-  // One check per wave, made only when the wave creates something: a child created for a
-  // Streamer that is already gone would be a dangling object (and for the StatefulSet, a Pod).
+  // A check that the Streamer still exists, made only when something is about to be created
+  // (once per wave, and once more for the StatefulSet): a child created for a Streamer that is
+  // already gone would be a dangling object until the garbage collector finds it, and for the
+  // StatefulSet, a media server Pod.
   const aliveCheck = () => {
     let check: Promise<void> | undefined;
     return () =>
@@ -128,7 +130,8 @@ export async function reconcileChildren({
     const second = aliveCheck();
     const [, set] = await Promise.all([
       step(() => ensure(stamped(buildRoleBinding(streamer)), second)),
-      step(() => reconcileStatefulSet(kube, streamer, stamped(buildStatefulSet(streamer)), outcome, second)),
+      // Its own check, made after its own read: creating it starts a media server Pod.
+      step(() => reconcileStatefulSet(kube, streamer, stamped(buildStatefulSet(streamer)), outcome, aliveCheck())),
     ]);
     statefulSet = set ?? null;
   }
