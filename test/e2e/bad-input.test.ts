@@ -98,7 +98,8 @@ test('a child the API server refuses: ChildrenReady False with its message, answ
 test('spec.env overriding FLUSSONIC_HOSTNAME converges (the user\'s value replaces the operator\'s)', async () => {
   const ns = await create('e2e-bad-env', withSpec({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] }));
   await converged(ns);
-  const env = await cluster.kubectl.json<{ name: string; value?: string }[]>(['get', 'pod', 'simple-streamer-0', '-n', ns, '-o', 'jsonpath={.spec.containers[0].env}']);
+  const pod = await cluster.kubectl.json<{ spec: { containers: { env?: { name: string; value?: string }[] }[] } }>(['get', 'pod', 'simple-streamer-0', '-n', ns]);
+  const env = pod.spec.containers[0]?.env ?? [];
   assert.equal(env.filter((e) => e.name === 'FLUSSONIC_HOSTNAME'), [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }]);
   assert.equal(deadLetters(), []);
 });

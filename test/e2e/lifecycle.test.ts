@@ -3,8 +3,6 @@
 // shows where a restart happened and where it must not; the keys the media server wrote into
 // the license-storage Secret must survive everything.
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { kwokNode } from '../cluster/index.ts';
@@ -77,12 +75,6 @@ const secretData = async (ns: string) =>
 
 const eventsOf = async (ns: string) =>
   (await kubectl.json<{ items: { reason: string; note?: string; type: string }[] }>(['get', 'events.events.k8s.io', '-n', ns])).items;
-
-/** reconcile-children's log lines about Streamer `ns/name`. */
-async function functionLog(fn: string, ns: string, name = 'simple'): Promise<Record<string, unknown>[]> {
-  const text = await readFile(join(sandbox.functions.logDir, `${fn}.log`), 'utf8');
-  return text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.streamer === `${ns}/${name}`);
-}
 
 /** Waits until no delivery has been in flight for a second. */
 async function settle(): Promise<void> {
@@ -174,10 +166,8 @@ test('names taken by the user\'s ConfigMap and Role: untouched while they exist,
   // The children that do not depend on the taken names are created; the rest wait.
   await waitFor('the independent children', async () =>
     (await exists(ns, 'serviceaccount', 'simple-sa')) && (await exists(ns, 'service', 'simple-headless')) && (await exists(ns, 'secret', 'simple-license-storage')) ? true : undefined);
-  const logged = await waitFor('the conflict reported', async () => {
-    const line = (await functionLog('reconcile-children', ns)).find((l) => (l.error as { code?: string } | undefined)?.code === 'CHILD_CONFLICT');
-    return line ? (line.error as { message: string }).message : undefined;
-  }, { timeoutMs: 20_000 });
+  // Reported on the Streamer (ChildrenReady=False, ChildConflict), answered 2xx: no redelivery.
+  const logged = (await condition(ns, 'ChildrenReady', (c) => c.status === 'False' && c.reason === 'ChildConflict', 20_000)).message ?? '';
   assert.match(logged, /ConfigMap simple-config/);
   assert.match(logged, /Role simple-role/);
   assert.match(logged, /not controlled by this Streamer/);
@@ -210,8 +200,8 @@ test('a user\'s ServiceAccount with the child\'s name is neither adopted nor gar
   await kubectl.ok(['create', 'serviceaccount', 'simple-sa', '-n', ns]);
   const before = await kubectl.json<{ metadata: { uid: string; resourceVersion: string } }>(['get', 'serviceaccount', 'simple-sa', '-n', ns]);
   await apply(ns, quickstartManifest);
-  await waitFor('the conflict reported', async () =>
-    (await functionLog('reconcile-children', ns)).some((l) => (l.error as { code?: string } | undefined)?.code === 'CHILD_CONFLICT') ? true : undefined, { timeoutMs: 20_000 });
+  const reported = await condition(ns, 'ChildrenReady', (c) => c.status === 'False' && c.reason === 'ChildConflict', 20_000);
+  assert.match(reported.message ?? '', /ServiceAccount simple-sa/);
   await kubectl.ok(['delete', 'streamer', 'simple', '-n', ns, '--wait=true']);
   await waitFor('the Streamer\'s own children collected', async () =>
     !(await exists(ns, 'secret', 'simple-license-storage')) && !(await exists(ns, 'configmap', 'simple-config')) ? true : undefined, { timeoutMs: 60_000 });
