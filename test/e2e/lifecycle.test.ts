@@ -121,6 +121,7 @@ test('changing selectorLabels recreates the StatefulSet: one new Pod, the Servic
   assert.match(recreated!.note ?? '', /spec\.selector/);
   await condition(ns, 'StreamerReady', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
   await condition(ns, 'StreamerConfigSaved', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
+  await condition(ns, 'ChildrenReady', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
   // Exactly one restart: once settled, the new Pod stays.
   await settle();
   assert.is((await getPod(ns))?.metadata.uid, after.metadata.uid);
@@ -166,11 +167,12 @@ test('names taken by the user\'s ConfigMap and Role: untouched while they exist,
   // The children that do not depend on the taken names are created; the rest wait.
   await waitFor('the independent children', async () =>
     (await exists(ns, 'serviceaccount', 'simple-sa')) && (await exists(ns, 'service', 'simple-headless')) && (await exists(ns, 'secret', 'simple-license-storage')) ? true : undefined);
-  // Reported on the Streamer (ChildrenReady=False, ChildConflict), answered 2xx: no redelivery.
-  const logged = (await condition(ns, 'ChildrenReady', (c) => c.status === 'False' && c.reason === 'ChildConflict', 20_000)).message ?? '';
-  assert.match(logged, /ConfigMap simple-config/);
-  assert.match(logged, /Role simple-role/);
-  assert.match(logged, /not controlled by this Streamer/);
+  const from = sandbox.broker.deliveries.length;
+  const reported = await condition(ns, 'ChildrenReady', (c) => c.status === 'False');
+  assert.is(reported.reason, 'ChildConflict');
+  assert.match(reported.message, /ConfigMap simple-config/);
+  assert.match(reported.message, /Role simple-role/);
+  assert.match(reported.message, /not controlled by this Streamer/);
   await settle();
   assert.not.ok(await exists(ns, 'statefulset', 'simple-streamer'), 'no StatefulSet mounting someone else\'s ConfigMap');
   assert.not.ok(await exists(ns, 'rolebinding', 'simple-rb'), 'no RoleBinding to someone else\'s Role');
@@ -179,6 +181,8 @@ test('names taken by the user\'s ConfigMap and Role: untouched while they exist,
     assert.is(now.metadata.resourceVersion, before.metadata.resourceVersion, `${kind} untouched`);
     assert.is(now.metadata.ownerReferences, undefined, `${kind} not adopted`);
   }
+  // Reported, not retried: no delivery about this Streamer ends in a dead letter.
+  assert.equal(sandbox.broker.deliveries.slice(from).filter((d) => d.deadLettered), []);
 
   // Resolving it: the user deletes both. They carry no operator label, so no event announces
   // it; the next resync tick does.
@@ -192,6 +196,7 @@ test('names taken by the user\'s ConfigMap and Role: untouched while they exist,
     assert.ok(child.metadata.ownerReferences?.some((r) => r.controller && r.uid === streamer.metadata.uid), `${kind} is the Streamer's`);
   }
   await condition(ns, 'StreamerReady', (c) => c.status === 'True');
+  await condition(ns, 'ChildrenReady', (c) => c.status === 'True');
   assert.ok(pod.metadata.uid);
 });
 
@@ -200,8 +205,8 @@ test('a user\'s ServiceAccount with the child\'s name is neither adopted nor gar
   await kubectl.ok(['create', 'serviceaccount', 'simple-sa', '-n', ns]);
   const before = await kubectl.json<{ metadata: { uid: string; resourceVersion: string } }>(['get', 'serviceaccount', 'simple-sa', '-n', ns]);
   await apply(ns, quickstartManifest);
-  const reported = await condition(ns, 'ChildrenReady', (c) => c.status === 'False' && c.reason === 'ChildConflict', 20_000);
-  assert.match(reported.message ?? '', /ServiceAccount simple-sa/);
+  const reported = await condition(ns, 'ChildrenReady', (c) => c.status === 'False');
+  assert.match(reported.message, /ServiceAccount simple-sa \(no controller\) exists and is not controlled by this Streamer/);
   await kubectl.ok(['delete', 'streamer', 'simple', '-n', ns, '--wait=true']);
   await waitFor('the Streamer\'s own children collected', async () =>
     !(await exists(ns, 'secret', 'simple-license-storage')) && !(await exists(ns, 'configmap', 'simple-config')) ? true : undefined, { timeoutMs: 60_000 });
@@ -283,6 +288,7 @@ test('children Flussonic\'s own operator made for the same Streamer are adopted:
   // The media server (double) started with the kept password, and push-config saves with it.
   await condition(ns, 'StreamerConfigSaved', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
   await condition(ns, 'StreamerReady', (c) => c.status === 'True');
+  await condition(ns, 'ChildrenReady', (c) => c.status === 'True');
   const owner = await kubectl.json<{ metadata: { ownerReferences: { uid: string }[] } }>(['get', 'secret', 'simple-license-storage', '-n', ns]);
   assert.is(owner.metadata.ownerReferences[0]?.uid, streamer!.metadata.uid);
 });
