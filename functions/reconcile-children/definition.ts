@@ -37,7 +37,8 @@ export const definition: FunctionDefinition = {
       };
     }
     const { outcome } = reported;
-    if (generation !== undefined) {
+    // A child still waiting on Kubernetes (a StatefulSet being recreated) is not converged.
+    if (generation !== undefined && outcome.pending.length === 0) {
       if (converged.size >= CONVERGED_LIMIT) converged.clear();
       converged.set(uid, generation);
     }
@@ -46,6 +47,9 @@ export const definition: FunctionDefinition = {
       ...(outcome.updated.length ? { updated: outcome.updated } : {}),
       ...(outcome.restarted ? { restarted: true } : {}),
       ...(outcome.podPatched ? { podPatched: true } : {}),
+      ...(outcome.recreated.length ? { recreated: outcome.recreated.map((r) => r.kind) } : {}),
+      ...(outcome.pending.length ? { pending: outcome.pending } : {}),
+      ...(outcome.podReplaced ? { podReplaced: true } : {}),
       ...(reported.written ? { childrenReady: 'True' } : {}),
     };
   },

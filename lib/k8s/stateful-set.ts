@@ -1,9 +1,10 @@
-// The `<name>-streamer` StatefulSet: exactly one media server Pod, pinned to `spec.nodeName`.
+// The `<name>-streamer` StatefulSet: exactly one media server Pod, pinned to `spec.nodeName`
+// (tolerating that node's NoSchedule taints, see NODE_TOLERATIONS).
 //
 // The pod template holds only restart fields. Hot fields (configExtra, logLevel, publicUrl,
 // spec.labels, spec.annotations) must not appear in it, not even as a hash, or changing them
 // would roll the Pod; see pod-metadata.ts and spec-changes.ts.
-import type { V1Affinity, V1Container, V1Probe, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Affinity, V1Container, V1Probe, V1StatefulSet, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Streamer } from '../schema/streamer.ts';
 import { API_BASE_PATH } from './endpoints.ts';
 import { buildEnv } from './env.ts';
@@ -37,6 +38,7 @@ export function buildStatefulSet(streamer: Streamer): V1StatefulSet {
         spec: {
           serviceAccountName: names.serviceAccount,
           affinity: pinToNode(streamer.spec.nodeName),
+          tolerations: NODE_TOLERATIONS,
           containers: [container(streamer)],
           volumes: volumes(streamer),
         },
@@ -48,7 +50,7 @@ export function buildStatefulSet(streamer: Streamer): V1StatefulSet {
 /**
  * Pins the Pod to the node by a required node affinity on the Node's `metadata.name` field,
  * the way the DaemonSet controller does, rather than setting `spec.nodeName`:
- * - the scheduler still checks the node (resources, GPUs, free host ports, taints), so a Pod
+ * - the scheduler still checks the node (resources, GPUs, free host ports), so a Pod
  *   that cannot run there stays Pending with a reason instead of failing on the kubelet;
  * - a Pod bound by nodeName to a node that does not exist is deleted by the Pod GC and
  *   recreated by the StatefulSet in a loop; with affinity it waits, Pending, for the node;
@@ -64,6 +66,23 @@ function pinToNode(nodeName: string): V1Affinity {
     },
   };
 }
+
+/**
+ * Taints of the named node, handled the way the DaemonSet controller places its Pods there:
+ * - every NoSchedule taint is tolerated (a dedicated media node tainted `dedicated=media:
+ *   NoSchedule`, a cordoned node's `node.kubernetes.io/unschedulable`, memory or disk pressure).
+ *   Naming the node in `spec.nodeName` is the explicit placement; a taint can only keep the Pod
+ *   Pending forever, never move it elsewhere;
+ * - `not-ready` and `unreachable` NoExecute are tolerated without a time limit: an eviction
+ *   could only recreate the Pod, Pending, on the same node;
+ * - any other NoExecute taint still evicts (someone draining the node on purpose), and
+ *   PreferNoSchedule is only a preference.
+ */
+export const NODE_TOLERATIONS: V1Toleration[] = [
+  { operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+];
 
 function container(streamer: Streamer): V1Container {
   const { spec } = streamer;

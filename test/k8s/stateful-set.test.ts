@@ -32,6 +32,11 @@ const golden = {
             },
           },
         },
+        tolerations: [
+          { operator: 'Exists', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+        ],
         containers: [
           {
             name: 'streamer',
