@@ -80,6 +80,24 @@ test('a child the API server refuses: False with kind, name and the API server\'
   assert.ok(await cluster.kubectl.json(['get', 'statefulset', 'simple-streamer', '-n', ns]));
 });
 
+test('a StatefulSet recreated for an immutable change is ChildrenPending (progress, no Warning), then True', async () => {
+  const ns = await namespace('cc-pending');
+  await applyStreamer(cluster, ns, quickstartManifest);
+  await reconcile(ns);
+  await waitFor('the Pod', async () => (await kube.get({ apiVersion: 'v1', kind: 'Pod', namespace: ns, name: 'simple-streamer-0' })) ?? undefined, { timeoutMs: 60_000 });
+  await applyStreamer(cluster, ns, withSpec({ selectorLabels: { app: 'moved' } }));
+  const first = await reconcile(ns);
+  assert.ok(first.kind === 'applied' && first.outcome.pending.includes('StatefulSet'), JSON.stringify(first));
+  const pending = await childrenReady(ns);
+  assert.equal([pending?.status, pending?.reason], ['False', 'ChildrenPending']);
+  assert.match(pending?.message ?? '', /StatefulSet/);
+  await waitFor('ChildrenReady True after the recreation', async () => {
+    await reconcile(ns);
+    return (await childrenReady(ns))?.status === 'True' ? true : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 500 });
+  assert.equal(await warnings(ns), []);
+});
+
 test('a different failure after the first is news: a second Warning', async () => {
   const ns = await namespace('cc-news');
   await applyStreamer(cluster, ns, withSpec({ selectorLabels: { app: 'bad value 1' } }));
