@@ -78,7 +78,7 @@ export async function reconcileAndReport({
   }
   const input: ConditionInput = { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
   const { written, previous } = await record(kube, streamer, input, now);
-  if (written && previous?.status === 'False') {
+  if (written && previous?.status === 'False' && previous.reason !== 'ChildrenPending') {
     await tryEvent(kube, streamer, reportingInstance, { type: 'Normal', reason: 'ChildrenApplied', action: 'Apply', note: `ChildrenReady is True again (was ${previous.reason})` });
   }
   return { kind: 'applied', outcome, written };
