@@ -71,6 +71,55 @@ async function assertAllGone(pids: number[]) {
   assert.equal(pids.filter(isRunning), []);
 }
 
+/**
+ * A new user's bad input, typed with the printed kubectl: the issue's cases are refused with the
+ * field named, the natural override converges, what only the API server sees is reported and
+ * converges once fixed; one Warning (the refusal), none for progress, no dead letter.
+ */
+async function badInputSteps(kubectlPath: string, kubeconfig: string, output: () => string) {
+  const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    const child = execFile(kubectlPath, [`--kubeconfig=${kubeconfig}`, ...args], (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
+    child.stdin?.end(input ?? '');
+  });
+  // Its own name and no host ports, so it runs beside the example Streamer on the one node.
+  const { adminHostPort: _port, ...base } = quickstartManifest.spec;
+  const manifest = (spec: Record<string, unknown>, name = 'newcomer') => JSON.stringify({ ...quickstartManifest, metadata: { name }, spec: { ...base, ...spec } });
+  const apply = (spec: Record<string, unknown>) => kubectl(['apply', '-f', '-'], manifest(spec));
+  type Seen = { status: string; reason: string; message: string; observedGeneration?: number };
+  const condition = (type: string, ok: (c: Seen, generation: number) => boolean) =>
+    waitFor(`${type} of newcomer`, async () => {
+      const streamer = JSON.parse((await kubectl(['get', 'streamer', 'newcomer', '-o', 'json'])).stdout) as { metadata: { generation: number }; status?: { conditions?: (Seen & { type: string })[] } };
+      const found = streamer.status?.conditions?.find((c) => c.type === type);
+      return found && ok(found, streamer.metadata.generation) ? found : undefined;
+    }, { timeoutMs: 90_000, intervalMs: 250 });
+  const current = (c: Seen, generation: number) => c.status === 'True' && c.observedGeneration === generation;
+
+  const port = await apply({ hostPort: 81 });
+  assert.is(port.code, 1);
+  assert.match(port.stderr, /spec\.hostPort: Invalid value: .*must not be 81/);
+  const volume = await apply({ volumes: [{ name: 'Storage_Bad', mountPath: '/storage', emptyDir: {} }] });
+  assert.match(volume.stderr, /spec\.volumes\[0\]\.name: Invalid value: .*must be a valid Pod volume name/);
+  const long = await kubectl(['apply', '-f', '-'], manifest({}, 'a'.repeat(44)));
+  assert.match(long.stderr, /metadata\.name must be at most 43 characters/);
+
+  assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] })).code, 0);
+  await condition('StreamerReady', current);
+  await condition('ChildrenReady', current);
+
+  assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }], selectorLabels: { app: 'not a label value!' } })).code, 0);
+  const refused = await condition('ChildrenReady', (c) => c.status === 'False');
+  assert.match(refused.message, /the API server refused .* \(422 Invalid\)/);
+  assert.is((await apply({ selectorLabels: { app: 'fixed' } })).code, 0);
+  await condition('ChildrenReady', current);
+  await condition('StreamerReady', current);
+
+  const events = JSON.parse((await kubectl(['get', 'events.events.k8s.io', '-o', 'json'])).stdout) as { items: { type: string; reason: string; regarding?: { kind?: string; name?: string } }[] };
+  const warnings = events.items.filter((e) => e.type === 'Warning' && e.regarding?.kind === 'Streamer' && e.regarding.name === 'newcomer').map((e) => e.reason);
+  assert.equal(warnings, ['ApplyRefused'], 'one Warning: the refusal; none for progress');
+  assert.not.match(output(), /"outcome":"dead-letter"/);
+  await kubectl(['delete', 'streamer', 'newcomer', '--wait=true']);
+}
+
 test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no process behind', async () => {
   // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
   await useCluster();
@@ -96,6 +145,7 @@ test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no proc
       return saved?.status === 'True' && saved.observedGeneration === streamer.metadata.generation ? true : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     assert.match(npm.output(), /"outcome":"done"/, 'one structured log line per event (JSON: not a TTY)');
+    await badInputSteps(kubectlPath!, kubeconfig!, npm.output);
     await kubectl('delete', 'streamer', 'simple', '--wait=true');
     await waitFor('children collected', async () => ((await kubectl('get', 'statefulsets', '-o', 'name')).trim() === '' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
     pids = npm.descendants();
@@ -126,60 +176,6 @@ test('npm start -- --kubeconfig runs the functions, adapters and resync against 
   await assertAllGone(pids);
   // The cluster it ran against is untouched by the shutdown.
   assert.is((await cluster.kubectl(['get', '--raw', '/readyz'])).stdout.trim(), 'ok');
-});
-
-test('a new user\'s bad input in npm start: refused with the field named, or reported and fixed, never dead-lettered', async () => {
-  const npm = npmStart(['--', '--no-example']);
-  let pids: number[] = [];
-  try {
-    await npm.ready();
-    const output = npm.output();
-    const kubeconfig = /kubeconfig: (\S+)/.exec(output)?.[1];
-    const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
-    const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      const child = execFile(kubectlPath!, [`--kubeconfig=${kubeconfig}`, ...args], (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
-      child.stdin?.end(input ?? '');
-    });
-    const apply = (spec: Record<string, unknown>) => kubectl(['apply', '-f', '-'], JSON.stringify({ ...quickstartManifest, spec: { ...quickstartManifest.spec, ...spec } }));
-    const condition = (type: string, ok: (c: { status: string; reason: string; message: string; observedGeneration?: number }, generation: number) => boolean) =>
-      waitFor(type, async () => {
-        const streamer = JSON.parse((await kubectl(['get', 'streamer', 'simple', '-o', 'json'])).stdout) as { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] } };
-        const found = streamer.status?.conditions?.find((c) => c.type === type);
-        return found && ok(found, streamer.metadata.generation) ? found : undefined;
-      }, { timeoutMs: 90_000, intervalMs: 250 });
-    const current = (c: { status: string; observedGeneration?: number }, generation: number) => c.status === 'True' && c.observedGeneration === generation;
-
-    // Refused at apply, naming the field (the issue's hostPort 81 and volume name cases).
-    const port = await apply({ hostPort: 81 });
-    assert.is(port.code, 1);
-    assert.match(port.stderr, /spec\.hostPort: Invalid value: .*must not be 81/);
-    const volume = await apply({ volumes: [{ name: 'Storage_Bad', mountPath: '/storage', emptyDir: {} }] });
-    assert.match(volume.stderr, /spec\.volumes\[0\]\.name: Invalid value: .*must be a valid Pod volume name/);
-    const long = await kubectl(['apply', '-f', '-'], JSON.stringify({ ...quickstartManifest, metadata: { name: 'a'.repeat(44) } }));
-    assert.match(long.stderr, /metadata\.name must be at most 43 characters/);
-
-    // The issue's natural override converges.
-    assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] })).code, 0);
-    await condition('StreamerReady', current);
-    await condition('ChildrenReady', current);
-
-    // What only the API server sees is reported; fixing it converges.
-    assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }], selectorLabels: { app: 'not a label value!' } })).code, 0);
-    const refused = await condition('ChildrenReady', (c) => c.status === 'False');
-    assert.match(refused.message, /the API server refused .* \(422 Invalid\)/);
-    assert.is((await apply({ selectorLabels: { app: 'fixed' } })).code, 0);
-    await condition('ChildrenReady', current);
-    await condition('StreamerReady', current);
-
-    const events = JSON.parse((await kubectl(['get', 'events.events.k8s.io', '-o', 'json'])).stdout) as { items: { type: string; reason: string; regarding?: { kind?: string } }[] };
-    const warnings = events.items.filter((e) => e.type === 'Warning' && e.regarding?.kind === 'Streamer').map((e) => e.reason);
-    assert.equal(warnings, ['ApplyRefused'], 'one Warning: the refusal; none for progress');
-    assert.not.match(npm.output(), /"outcome":"dead-letter"/);
-    pids = npm.descendants();
-  } finally {
-    await npm.interrupt();
-  }
-  await assertAllGone(pids);
 });
 
 test.run();
