@@ -82,7 +82,7 @@ const exec = suite('exec credential plugins');
 
 exec('a token from the plugin, cached until its expirationTimestamp, then asked for again', async () => {
   const plugin = await execPluginConfig('exec-token');
-  const soon = new Date(Date.now() + 2_500).toISOString();
+  const soon = new Date(Date.now() + 8_000).toISOString();
   await writeFile(join(plugin.dir, 'bin', 'credential.json'), execCredential({ token: cluster.token, expirationTimestamp: soon }));
   const transport = await transportFromKubeconfig(plugin.path);
   const kube = createKubeClient({ transport, fieldManager: 'config-test' });
@@ -100,7 +100,7 @@ exec('a client certificate from the plugin; a new one after expiry changes the i
   const plugin = await execPluginConfig('exec-cert');
   const first = await issueClientCertificate(cluster.clientCa, { dir: plugin.dir, name: 'first', user: 'plugin-cert-user-1', groups: ['plugin-users'] });
   const second = await issueClientCertificate(cluster.clientCa, { dir: plugin.dir, name: 'second', user: 'plugin-cert-user-2' });
-  const soon = new Date(Date.now() + 2_500).toISOString();
+  const soon = new Date(Date.now() + 8_000).toISOString();
   const pem = async (file: string) => readFile(file, 'utf8');
   await writeFile(join(plugin.dir, 'bin', 'credential-1.json'), execCredential({ clientCertificateData: await pem(first.certFile), clientKeyData: await pem(first.keyFile), expirationTimestamp: soon }));
   await writeFile(join(plugin.dir, 'bin', 'credential.json'), execCredential({ clientCertificateData: await pem(second.certFile), clientKeyData: await pem(second.keyFile) }));

@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { request } from 'undici';
+import { parse } from 'yaml';
 import { buildBundles } from '../../scripts/build.ts';
 import { repoRoot } from '../cluster/index.ts';
 import { freePort } from '../cluster/ports.ts';
@@ -54,6 +55,14 @@ production('npm ci --omit=dev, the bundle and the compile cache, as the Containe
   assert.is(node, 'node');
   await run(process.execPath, args, { cwd: tree, env: { ...process.env, ...assignments, NODE_COMPILE_CACHE: assignments.NODE_COMPILE_CACHE!.replace(/^\/app/, tree) } });
   assert.ok((await readdir(join(tree, '.compile-cache'), { recursive: true })).length > 0, 'the compile cache has entries');
+});
+
+production('func.yaml\'s buildpack entrypoint is the same command', async () => {
+  const { cmd, env } = await containerfile();
+  const funcYaml = parse(await readFile(join(repoRoot, 'func.yaml'), 'utf8')) as { build: { buildEnvs: { name: string; value: string }[] } };
+  const buildEnv = (name: string) => funcYaml.build.buildEnvs.find((e) => e.name === name)?.value;
+  assert.equal(buildEnv('GOOGLE_ENTRYPOINT')?.split(' '), cmd);
+  assert.is(buildEnv('GOOGLE_FUNCTION_TARGET'), env.FUNCTION_TARGET);
 });
 
 production('the image\'s command serves a Streamer event: 204, and the children exist', async () => {
