@@ -3,7 +3,7 @@
 // local Broker, the three functions as processes, media-server doubles), runs
 // every bench, and rewrites the measured blocks of BENCHMARKS.md.
 //
-//   node bench/run.ts [cold-start] [reconcile-children] [push-config]
+//   node bench/run.ts [cold-start] [kube-request] [reconcile-children] [push-config]
 // With names, only those benches run and only their blocks are rewritten.
 // BENCH_QUICK=1 runs a few samples of each and prints the blocks instead of
 // writing BENCHMARKS.md (to check the benches themselves).
@@ -20,13 +20,15 @@ import { waitFor } from '../test/cluster/wait.ts';
 import { apiServerEvent } from '../test/e2e/sandbox.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { startSandbox } from '../test/sandbox/operator.ts';
-import { benchColdStart, COLD_TARGETS } from './cold-start.ts';
+import { buildBundles } from '../scripts/build.ts';
+import { benchColdStart, COLD_TARGETS, FULL_CLIENT_NODE_DIR } from './cold-start.ts';
+import { benchKubeRequest } from './kube-request.ts';
 import { updateBlocks } from './markdown.ts';
 import { benchPushConfig } from './push-config.ts';
 import { benchReconcileChildren } from './reconcile-children.ts';
 import { BENCH_NODES, createLicenseSecret } from './streamers.ts';
 
-const BENCHES = ['cold-start', 'reconcile-children', 'push-config'] as const;
+const BENCHES = ['cold-start', 'kube-request', 'reconcile-children', 'push-config'] as const;
 const MAX_RUN_MS = 45 * 60_000;
 const quick = process.env.BENCH_QUICK === '1';
 const sizes = quick
@@ -47,6 +49,7 @@ setTimeout(() => {
 }, MAX_RUN_MS).unref();
 
 if (want('cold-start')) {
+  await buildBundles({ outdir: FULL_CLIENT_NODE_DIR, fullClientNode: true });
   for (const { bundle } of COLD_TARGETS) {
     if (!existsSync(join(repoRoot, bundle))) throw new Error(`${bundle} is missing: run \`npm run build\` first (npm run bench does)`);
   }
@@ -76,6 +79,13 @@ try {
       await sandbox.broker.idle(30_000);
       const result = await benchColdStart({ kubeconfig: cluster.kubeconfig, event, runs: sizes.coldRuns, progress });
       blocks['cold-start'] = result.markdown;
+      verdicts.push(result.verdict);
+    }
+    if (want('kube-request')) {
+      progress('kube-request: per-request cost');
+      const namespace = await cluster.createNamespace('bench-request');
+      const result = await benchKubeRequest({ kubeconfig: cluster.kubeconfig, server: cluster.server, token: cluster.token, caPem: cluster.caPem, namespace, requests: quick ? 40 : 300, progress });
+      blocks['kube-request'] = result.markdown;
       verdicts.push(result.verdict);
     }
     if (want('push-config')) {
