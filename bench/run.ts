@@ -66,7 +66,6 @@ try {
     kubeconfig: cluster.kubeconfig,
     binDir: cluster.binDir,
     resyncIntervalMs: 0, // no resync ticks in the middle of a measurement
-    functionEnv: { RESYNC_JITTER_MS: '50' },
     mediaServers: true,
   });
   try {

@@ -7,7 +7,7 @@
 //   npm start -- --no-example              the same without the example Streamer
 //   npm start -- --kubeconfig <path>       the functions, adapters and resync against a cluster
 //                                          (also when KUBECONFIG is set)
-//   npm start -- --resync-seconds <n>      resync period (default: the PingSource's, 60 s)
+//   npm start -- --resync-seconds <n>      resync period (default: the PingSource's, 10 min)
 import { copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -1,6 +1,7 @@
 // reconcile-children: makes a Streamer's seven children (and the running
 // Pod's hot metadata) match the pure builders. See lib/reconcile/children.ts.
 import { FIELD_MANAGER, reconcileChildren } from '../../lib/reconcile/children.ts';
+import { childrenResyncCheck } from '../../lib/reconcile/resync-check.ts';
 import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 
 export const NAME = 'reconcile-children';
@@ -18,6 +19,7 @@ const CONVERGED_LIMIT = 10_000;
 export const definition: FunctionDefinition = {
   name: NAME,
   fieldManager: FIELD_MANAGER,
+  resyncCheck: childrenResyncCheck,
   async work({ kube, streamer, cause }) {
     const { uid, generation } = streamer.metadata;
     if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && converged.get(uid) === generation) {

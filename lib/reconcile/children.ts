@@ -15,6 +15,7 @@ import { childNames } from '../k8s/meta.ts';
 import type { Streamer } from '../schema/streamer.ts';
 import { isSubset, needsApply, stampHash } from './drift.ts';
 import { ensureLicenseStorage } from './license-storage.ts';
+import { applyUnlessSuperseded } from './stale-generation.ts';
 
 /** Field manager of everything reconcile-children applies. */
 export const FIELD_MANAGER = 'streamer-operator';
@@ -67,12 +68,12 @@ export async function reconcileChildren({
 
   const statefulSet = stamped(buildStatefulSet(streamer));
   const applyStatefulSet = async () => {
-    const liveSet = await kube.get(keyOf(statefulSet));
-    if (!needsApply(statefulSet, liveSet)) return;
+    // Never onto a StatefulSet built from a newer generation (stale-generation.ts).
+    const applied = await applyUnlessSuperseded({ kube, desired: statefulSet, streamer, needed: (live) => needsApply(statefulSet, live) });
+    if (!applied) return;
     const template = (o: KubeObject | null) => (o?.spec as { template?: unknown } | undefined)?.template;
-    outcome.restarted = liveSet !== null && !isSubset(template(statefulSet), template(liveSet));
-    await kube.apply(statefulSet, { force: true });
-    note('StatefulSet', liveSet);
+    outcome.restarted = applied.live !== null && !isSubset(template(statefulSet), template(applied.live));
+    note('StatefulSet', applied.live);
   };
   await Promise.all([ensure(stamped(buildRoleBinding(streamer))), applyStatefulSet()]);
 
