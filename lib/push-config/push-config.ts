@@ -91,7 +91,7 @@ export async function pushConfig({
       fieldManager: PUSH_CONFIG_FIELD_MANAGER,
       input: { type: ConditionType.configSaved, ...input },
       fields: configPush ? { configPush } : {},
-      event: { reportingInstance, action: 'Push' },
+      event: { reportingInstance, action: 'Push', type: pushEventType },
       now,
       precondition,
     });
@@ -212,6 +212,14 @@ export function decidePush({
     return { kind: 'record', input: { status: previous.status, reason: previous.reason as PushReason, message: previous.message }, configPush: recorded };
   }
   return { kind: 'save', text, target, podIP: pod.podIP };
+}
+
+/**
+ * A Pod that is not running yet is progress, not a fault (every create passes through it):
+ * Normal. Failed saves, refused credentials and unreachable servers need a person: Warning.
+ */
+function pushEventType(condition: Condition): 'Normal' | 'Warning' {
+  return condition.status === 'True' || condition.reason === 'PodNotReady' ? 'Normal' : 'Warning';
 }
 
 /** The last attempt reached a final answer (True or False) for exactly this text, Pod and credentials. */

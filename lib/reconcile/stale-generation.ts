@@ -5,8 +5,7 @@
 // generation it was built from, and is a compare-and-swap on the StatefulSet's resourceVersion:
 // it lands only on the StatefulSet that was read, and only when that one was not built from a
 // newer generation.
-import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { isConflict } from '../kube/errors.ts';
+import type { KubeObject } from '../kube/client.ts';
 import type { Streamer } from '../schema/streamer.ts';
 
 /** On the StatefulSet's metadata (not the pod template, so it never restarts the Pod). */
@@ -42,36 +41,3 @@ export function guardedApply<T extends KubeObject>(desired: T, streamer: Streame
   return { ...desired, metadata };
 }
 
-/** Reads of the object before a StatefulSet that keeps changing under the apply is left to a retry. */
-const MAX_ATTEMPTS = 3;
-
-/**
- * Reads `desired`'s live object and applies `desired` (forcing ownership) when `needed(live)`
- * and the live object was not built from a newer generation, with guardedApply's
- * compare-and-swap; a 409 reads and decides again. Returns the live object the apply replaced
- * (null: created), or undefined when nothing was applied.
- * @throws KubeApiError 409 after MAX_ATTEMPTS lost races (transient: the event is redelivered).
- */
-export async function applyUnlessSuperseded({
-  kube,
-  desired,
-  streamer,
-  needed,
-}: {
-  kube: KubeClient;
-  desired: KubeObject;
-  streamer: Streamer;
-  needed(live: KubeObject | null): boolean;
-}): Promise<{ live: KubeObject | null } | undefined> {
-  const key = { apiVersion: desired.apiVersion, kind: desired.kind, namespace: desired.metadata.namespace, name: desired.metadata.name };
-  for (let attempt = 1; ; attempt++) {
-    const live = await kube.get(key);
-    if (!needed(live) || isSupersededBy(streamer, live)) return undefined;
-    try {
-      await kube.apply(guardedApply(desired, streamer, live), { force: true });
-      return { live };
-    } catch (error) {
-      if (!isConflict(error) || attempt >= MAX_ATTEMPTS) throw error;
-    }
-  }
-}

@@ -3,7 +3,7 @@
 // work with a Kubernetes client of its own (so reads and writes are counted
 // per event). Functions differ only in `work`.
 import { createKubeClient, type KubeClient, type KubeObject, type KubeTransport } from '../kube/client.ts';
-import { makeEventHandler, runBounded, TransientError, type EventLogLine } from '../events/index.ts';
+import { makeEventHandler, runBounded, streamerGone, StreamerGoneError, TransientError, type EventLogLine } from '../events/index.ts';
 import { planResync, type ResyncCheck } from './resync.ts';
 import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
 import { StatusConflictError } from '../status/apply-status.ts';
@@ -78,7 +78,14 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
         const result = (await options.work({ kube, streamer: parsed.data, ...(cause && run === 1 ? { cause } : {}) })) ?? {};
         return run > 1 ? { ...result, conflicts: run - 1 } : result;
       } catch (error) {
-        if (!(error instanceof StatusConflictError) || run >= MAX_CONFLICT_RUNS) throw error;
+        // The Streamer (or its namespace) may have gone while the work ran: then every write
+        // fails, and a retry would too. That event is done.
+        if (error instanceof StreamerGoneError) return { gone: error.reason };
+        if (!(error instanceof StatusConflictError) || run >= MAX_CONFLICT_RUNS) {
+          const gone = await streamerGone(kube, parsed.data).catch(() => null);
+          if (gone) return { gone };
+          throw error;
+        }
         const { namespace, name: streamerName } = parsed.data.metadata;
         const fresh = await kube.get({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace, name: streamerName });
         if (!fresh) return { gone: true, conflicts: run };
