@@ -117,7 +117,12 @@ async function runScale() {
     // separate run: writing it stalls the process for seconds).
     const heapDir = process.env.BENCH_HEAP_DIR;
     const functionEnv: Record<string, string> = heapDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}` } : {};
-    const sandbox = await startSandbox({ kubeconfig: cluster.kubeconfig, binDir: cluster.binDir, resyncIntervalMs: 0, mediaServers: true, replicas: 3, functionEnv });
+    // Each function as the image runs it: its production bundle under functions-framework.
+    const serveArgs = (name: string, port: number) => [join(repoRoot, 'bench', 'serve-bundle.mjs'), join(repoRoot, 'dist', `${name}.js`), name, String(port)];
+    for (const name of ['reconcile-children', 'push-config', 'probe-status']) {
+      if (!existsSync(join(repoRoot, 'dist', `${name}.js`))) throw new Error(`dist/${name}.js is missing: run \`npm run build\` first (npm run bench does)`);
+    }
+    const sandbox = await startSandbox({ kubeconfig: cluster.kubeconfig, binDir: cluster.binDir, resyncIntervalMs: 0, mediaServers: true, replicas: 3, functionEnv, serveArgs });
     try {
       const result = await benchScale({ cluster, sandbox, kube, transport, count: scaleCount, progress, ...(heapDir ? { heapSnapshotAt: Math.floor(scaleCount / 2) } : {}) });
       blocks.scale = scaleMarkdown(result, 256);

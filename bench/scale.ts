@@ -46,12 +46,20 @@ async function linesSince(sandbox: Sandbox, since: string): Promise<(EventLine &
 
 type StreamerView = KubeObject & { status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
 
-/** Waits until every Streamer of `namespace` has both conditions True. */
-async function allTrue(kube: KubeClient, namespace: string, count: number, timeoutMs: number) {
+/**
+ * Waits until every Streamer of `namespace` has both conditions True, and says when. Several
+ * clusters share this machine's loopback range: a Pod whose address another process already
+ * listens on gets no media-server double of ours (its Secret's password is not the one that
+ * process checks), so it can only end StreamerConfigSaved False/Forbidden. Those are counted
+ * apart (`unserved`), not waited for.
+ */
+async function allTrue(kube: KubeClient, sandbox: Sandbox, namespace: string, count: number, timeoutMs: number) {
   return waitFor(`${count} Streamers with both conditions True`, async () => {
     const items = await kube.list<StreamerView>({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace });
-    const done = items.filter((s) => ['StreamerReady', 'StreamerConfigSaved'].every((t) => s.status?.conditions?.some((c) => c.type === t && c.status === 'True')));
-    return done.length >= count ? performance.now() : undefined;
+    const isTrue = (s: StreamerView, t: string) => s.status?.conditions?.some((c) => c.type === t && c.status === 'True');
+    const done = items.filter((s) => isTrue(s, 'StreamerReady') && isTrue(s, 'StreamerConfigSaved'));
+    const unserved = items.filter((s) => isTrue(s, 'StreamerReady') && !isTrue(s, 'StreamerConfigSaved') && !sandbox.media?.get(namespace, `${s.metadata.name}-streamer-0`));
+    return done.length + unserved.length >= count ? { at: performance.now(), unserved: unserved.length } : undefined;
   }, { timeoutMs, intervalMs: 1_000 });
 }
 
@@ -109,7 +117,7 @@ export async function benchScale({ cluster, sandbox, kube, transport, count, pro
     const names = Array.from({ length: size - made }, (_, i) => `rest-${String(made + i).padStart(4, '0')}`);
     await createMany(kube, small, names, SCALE_NODES);
     made = size;
-    await allTrue(kube, small, size, CONVERGE_TIMEOUT_MS);
+    await allTrue(kube, sandbox, small, size, CONVERGE_TIMEOUT_MS);
     await settle(sandbox);
     await resyncTick(sandbox);
     rest.push({ streamers: size, memory: await memory(sandbox) });
@@ -151,8 +159,9 @@ export async function benchScale({ cluster, sandbox, kube, transport, count, pro
   } finally {
     await tracker.close();
   }
-  const trueAt = await allTrue(kube, namespace, count, Math.max(1, first + CONVERGE_TIMEOUT_MS - performance.now()));
-  const convergeMs = trueAt - first;
+  const converged = await allTrue(kube, sandbox, namespace, count, Math.max(1, first + CONVERGE_TIMEOUT_MS - performance.now()));
+  const convergeMs = converged.at - first;
+  const unserved = converged.unserved;
   progress(`scale: children in ${ms(childrenMs)} ms, both conditions True in ${ms(convergeMs)} ms; draining`);
   await settle(sandbox);
   const quietMs = performance.now() - first;
@@ -181,7 +190,7 @@ export async function benchScale({ cluster, sandbox, kube, transport, count, pro
   rest.push({ streamers: count, memory: atRest });
   const ping = pingInterval(await readManifests(knativeDir));
   const ticksPerHour = 3_600_000 / (ping?.intervalMs ?? 60_000);
-  return { count, nodes: SCALE_NODES.length, childrenMs, convergeMs, quietMs, perFunction, burstMemory, tick, mediaDuring, idleDeliveries, rest, ticksPerHour };
+  return { count, nodes: SCALE_NODES.length, childrenMs, convergeMs, unserved, quietMs, perFunction, burstMemory, tick, mediaDuring, idleDeliveries, rest, ticksPerHour };
 }
 
 const mb = (n: number) => n.toFixed(0);
@@ -197,7 +206,7 @@ export function scaleMarkdown(r: Awaited<ReturnType<typeof benchScale>>, limitMb
     '| measure | value | target |',
     '| --- | --- | --- |',
     `| first create → every Streamer has its seven children | ${ms(r.childrenMs)} ms | – |`,
-    `| first create → every Streamer has both conditions True | ${ms(r.convergeMs)} ms | ≤ 60 000 ms: **${r.convergeMs <= 60_000 ? 'met' : 'missed'}** |`,
+    `| first create → every Streamer has both conditions True${r.unserved ? ` (but ${r.unserved} whose Pod address another process on this machine held: no double of ours, StreamerConfigSaved False/Forbidden)` : ''} | ${ms(r.convergeMs)} ms | ≤ 60 000 ms: **${r.convergeMs <= 60_000 ? 'met' : 'missed'}** |`,
     `| first create → no event in flight for 2 s | ${ms(r.quietMs)} ms | – |`,
     `| API requests per Streamer during the burst (the functions' own) | ${((sum('reads') + sum('writes')) / r.count).toFixed(1)} (${(sum('reads') / r.count).toFixed(1)} reads, ${(sum('writes') / r.count).toFixed(1)} writes) | – |`,
     `| resync of ${r.count} settled: wall time (tick sent → last function's resync line) | ${ms(r.tick.wallMs)} ms | ≤ 10 000 ms: **${r.tick.wallMs <= 10_000 ? 'met' : 'missed'}** |`,

@@ -31,6 +31,7 @@ export async function startFunctions({
   logDir,
   stdout,
   replicas = 1,
+  serveArgs = (name, port) => [serveScript, name, String(port), '127.0.0.1'],
 }: {
   kubeconfig: string;
   env?: Record<string, string>;
@@ -40,6 +41,8 @@ export async function startFunctions({
   stdout?: (line: string) => void;
   /** Processes per function. @default 1 */
   replicas?: number;
+  /** Node arguments serving function `name` on `port` (e.g. a built bundle). @default scripts/serve-function.ts from the sources */
+  serveArgs?: (name: FunctionName, port: number) => string[];
 }): Promise<RunningFunctions> {
   const dir = logDir ?? (await mkdtemp(join(tmpdir(), 'streamer-functions-')));
   const forgetDir = logDir ? () => false : removeOnExit(dir);
@@ -58,7 +61,7 @@ export async function startFunctions({
         const managed = startProcess({
           name: replica === 0 ? name : `${name}-${replica}`,
           command: process.execPath,
-          args: [serveScript, name, String(port), '127.0.0.1'],
+          args: serveArgs(name, port),
           logFile: join(dir, replica === 0 ? `${name}.log` : `${name}-${replica}.log`),
           env: { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production', ...env },
           onLine: stdout,

@@ -31,6 +31,8 @@ export type SandboxOptions = {
   chaos?: { maxDelayMs: number };
   /** Processes per function; the Broker spreads deliveries across them. @default 1 */
   replicas?: number;
+  /** How each function process is started (see startFunctions). @default from the sources */
+  serveArgs?: (name: FunctionName, port: number) => string[];
 };
 
 export type Sandbox = {
@@ -60,7 +62,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     cleanups.length = 0;
   };
   try {
-    const functions = await startFunctions({ kubeconfig: options.kubeconfig, env: options.functionEnv, stdout: options.functionLines, replicas: options.replicas ?? 1 });
+    const functions = await startFunctions({ kubeconfig: options.kubeconfig, env: options.functionEnv, stdout: options.functionLines, replicas: options.replicas ?? 1, ...(options.serveArgs ? { serveArgs: options.serveArgs } : {}) });
     cleanups.push(functions.stop);
 
     const broker = await startBroker({
