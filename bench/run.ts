@@ -8,7 +8,7 @@
 // BENCH_QUICK=1 runs a few samples of each and prints the blocks instead of
 // writing BENCHMARKS.md (to check the benches themselves).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, type KubeClient, type KubeObject } from '../lib/kube/client.ts';
@@ -116,7 +116,10 @@ async function runScale() {
     // BENCH_HEAP_DIR: each function's first process writes a heap snapshot there mid-burst (a
     // separate run: writing it stalls the process for seconds).
     const heapDir = process.env.BENCH_HEAP_DIR;
-    const functionEnv: Record<string, string> = heapDir ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}` } : {};
+    // The function processes get knative/service.yaml's NODE_OPTIONS (the V8 heap knobs), as a
+    // replica would.
+    const nodeOptions = [serviceNodeOptions(), heapDir ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}` : ''].filter(Boolean).join(' ');
+    const functionEnv: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
     // Each function as the image runs it: its production bundle under functions-framework.
     const serveArgs = (name: string, port: number) => [join(repoRoot, 'bench', 'serve-bundle.mjs'), join(repoRoot, 'dist', `${name}.js`), name, String(port)];
     for (const name of ['reconcile-children', 'push-config', 'probe-status']) {
@@ -133,6 +136,12 @@ async function runScale() {
   } finally {
     await cluster.stop();
   }
+}
+
+/** NODE_OPTIONS of the operator's container in knative/service.yaml ('' when unset). */
+function serviceNodeOptions(): string {
+  const text = readFileSync(join(repoRoot, 'knative', 'service.yaml'), 'utf8');
+  return /- name: NODE_OPTIONS\n\s+value: "([^"]*)"/.exec(text)?.[1] ?? '';
 }
 
 blocks.machine = machine(loadBefore, loadavg());
