@@ -3,8 +3,6 @@
 // - False when the API server permanently refused a child (lib/kube/permanent.ts), with the
 //   child's kind and name and the API server's own message (reason ApplyRefused), or a child
 //   someone else holds (reason ChildConflict, the error's own message);
-// - False (ChildrenPending, no Event) while a child waits on Kubernetes (a StatefulSet being
-//   recreated for an immutable-field change);
 // - False (ConfigExternalAuthUnavailable) when the configExternalAuth Secret/ConfigMap key the
 //   operator must escape does not exist and is not optional;
 // - transient failures (429, 5xx, network) are not recorded: they are thrown, answered 503 and
@@ -32,7 +30,7 @@ import { syncConfigExternalAuth, type ConfigExternalAuthOutcome } from './config
 /** Field manager of ChildrenReady on the status subresource. */
 export const CHILDREN_STATUS_FIELD_MANAGER = 'streamer-operator-reconcile-children';
 
-export const ChildrenReason = ['ChildrenApplied', 'ChildrenPending', 'ApplyRefused', 'ChildConflict', 'ConfigExternalAuthUnavailable'] as const;
+export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict', 'ConfigExternalAuthUnavailable', 'Recreating'] as const;
 export type ChildrenReason = (typeof ChildrenReason)[number];
 
 export type ReportedOutcome =
@@ -67,18 +65,14 @@ export async function reconcileAndReport({
     const input = { type: ConditionType.childrenReady, status: 'False' as const, reason: 'ConfigExternalAuthUnavailable', message: auth.message };
     return reportFailure(kube, streamer, reportingInstance, input, now);
   }
-  if (outcome.pending.length > 0) {
-    // Progress, not a failure (a StatefulSet being recreated): recorded, no Event.
-    const input: ConditionInput = {
-      type: ConditionType.childrenReady, status: 'False', reason: 'ChildrenPending',
-      message: `waiting for Kubernetes to finish removing ${outcome.pending.join(', ')} before creating it again`,
-    };
-    const { written } = await record(kube, streamer, input, now);
-    return { kind: 'applied', outcome, written };
-  }
-  const input: ConditionInput = { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
+  // A child being recreated (immutable fields; its delete event brings the create) is progress,
+  // not a failure: False with reason Recreating, and no Warning (reconcileChildren's Normal
+  // StatefulSetRecreated Event says why).
+  const input: ConditionInput = outcome.pending.length > 0
+    ? { type: ConditionType.childrenReady, status: 'False', reason: 'Recreating', message: `waiting for the old ${outcome.pending.join(', ')} to be deleted before it is created again` }
+    : { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
   const { written, previous } = await record(kube, streamer, input, now);
-  if (written && previous?.status === 'False' && previous.reason !== 'ChildrenPending') {
+  if (written && previous?.status === 'False') {
     await tryEvent(kube, streamer, reportingInstance, { type: 'Normal', reason: 'ChildrenApplied', action: 'Apply', note: `ChildrenReady is True again (was ${previous.reason})` });
   }
   return { kind: 'applied', outcome, written };

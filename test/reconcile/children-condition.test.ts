@@ -80,7 +80,7 @@ test('a child the API server refuses: False with kind, name and the API server\'
   assert.ok(await cluster.kubectl.json(['get', 'statefulset', 'simple-streamer', '-n', ns]));
 });
 
-test('a StatefulSet recreated for an immutable change is ChildrenPending (progress, no Warning), then True', async () => {
+test('a StatefulSet recreated for an immutable change is Recreating (progress, no Warning), then True', async () => {
   const ns = await namespace('cc-pending');
   await applyStreamer(cluster, ns, quickstartManifest);
   await reconcile(ns);
@@ -89,7 +89,7 @@ test('a StatefulSet recreated for an immutable change is ChildrenPending (progre
   const first = await reconcile(ns);
   assert.ok(first.kind === 'applied' && first.outcome.pending.includes('StatefulSet'), JSON.stringify(first));
   const pending = await childrenReady(ns);
-  assert.equal([pending?.status, pending?.reason], ['False', 'ChildrenPending']);
+  assert.equal([pending?.status, pending?.reason], ['False', 'Recreating']);
   assert.match(pending?.message ?? '', /StatefulSet/);
   await waitFor('ChildrenReady True after the recreation', async () => {
     await reconcile(ns);
