@@ -159,7 +159,8 @@ function apiError(method: string, path: string, response: KubeResponse): KubeApi
   } catch {
     // Not a metav1.Status (e.g. a proxy's HTML page): keep the raw text.
   }
-  return new KubeApiError({ method, path, statusCode: response.statusCode, reason, message });
+  const wait = retryAfterMs(response.headers['retry-after']);
+  return new KubeApiError({ method, path, statusCode: response.statusCode, reason, message, ...(wait !== undefined ? { retryAfterSeconds: wait / 1000 } : {}) });
 }
 
 export function createKubeClient({

@@ -10,11 +10,14 @@ export class KubeApiError extends Error {
   readonly reason: string;
   /** The API server's own message (metav1.Status message), without method and path: safe to show users. */
   readonly serverMessage: string;
-  constructor(options: { method: string; path: string; statusCode: number; reason: string; message: string }) {
+  /** The API server's Retry-After, in seconds, when it sent one (passed on as the function's Retry-After). */
+  readonly retryAfterSeconds?: number;
+  constructor(options: { method: string; path: string; statusCode: number; reason: string; message: string; retryAfterSeconds?: number }) {
     super(`${options.method} ${options.path} answered ${options.statusCode} ${options.reason}: ${options.message}`);
     this.statusCode = options.statusCode;
     this.reason = options.reason;
     this.serverMessage = options.message;
+    if (options.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -42,7 +42,7 @@ response('the 400 body says what is wrong', () => {
 });
 
 response('a transient error that asks for a delay is answered 503 with Retry-After (whole seconds)', () => {
-  const throttled = Object.assign(new KubeApiError({ method: 'PATCH', path: '/x', statusCode: 429, reason: 'TooManyRequests', message: 'slow down' }), { retryAfterSeconds: 2.5 });
+  const throttled = new KubeApiError({ method: 'PATCH', path: '/x', statusCode: 429, reason: 'TooManyRequests', message: 'slow down', retryAfterSeconds: 2.5 });
   const answer = toHttpResponse({ kind: 'failed', error: new TransientError('throttled', { cause: throttled }) });
   assert.is(answer.status, 503);
   assert.is(answer.headers['retry-after'], '3');

@@ -1,6 +1,7 @@
 // lib/kube/client.ts against the real API server: lists come back whole across pages,
 // a request the server throttles (API Priority and Fairness answering 429 with
 // Retry-After) is sent again after the wait it names, and our applies are strict.
+import { toHttpResponse } from '../../lib/events/http-response.ts';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createKubeClient, retryAfterMs, send, type KubeObject, type KubeTransport } from '../../lib/kube/client.ts';
@@ -179,6 +180,12 @@ throttling('a request throttled past the retry budget fails with the 429', async
   } catch (error) {
     assert.instance(error, KubeApiError);
     assert.is((error as KubeApiError).statusCode, 429);
+    // The server's delay travels with the error, and the function's 503 passes it on to the Broker.
+    const seconds = (error as KubeApiError).retryAfterSeconds;
+    assert.ok(seconds !== undefined && seconds >= 1, `retryAfterSeconds ${seconds}`);
+    const answer = toHttpResponse({ kind: 'failed', error });
+    assert.is(answer.status, 503);
+    assert.is(answer.headers['retry-after'], String(Math.ceil(seconds!)));
   } finally {
     await held.done;
   }
