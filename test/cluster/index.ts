@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { buildBinaries } from './binaries.ts';
+import { createClientCa, type ClientCa } from './client-ca.ts';
 import { kubectlRunner, type Kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
 import { removeOnExit, startProcess, type Managed } from './processes.ts';
@@ -42,6 +43,8 @@ export type ClusterInfo = {
   runDir: string;
   nodes: string[];
   pids: number[];
+  /** The CA the API server trusts for client certificates (--client-ca-file); see client-ca.ts. */
+  clientCa: ClientCa;
 };
 
 export type Cluster = ClusterInfo & {
@@ -104,6 +107,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }, { timeoutMs: 30_000 }).catch(async (error) => failWith(error, etcd));
 
     const pki = join(runDir, 'pki');
+    const clientCa = await createClientCa(join(runDir, 'client-ca'));
     const apiserver = run('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       '--bind-address=127.0.0.1',
@@ -112,6 +116,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--endpoint-reconciler-type=none',
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(runDir, 'tokens.csv')}`,
+      `--client-ca-file=${clientCa.certFile}`,
       '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${saKey}`,
@@ -199,7 +204,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
     const info: ClusterInfo = {
       kubeconfig, server, token, caPem, binDir, runDir, nodes,
-      pids: processes.map((p) => p.pid),
+      pids: processes.map((p) => p.pid), clientCa,
     };
     return { ...info, kubectl, createNamespace: (prefix) => createNamespace(kubectl, prefix), stop };
   } catch (error) {

@@ -30,11 +30,17 @@ async function create(prefix: string, manifest: StreamerManifest) {
 }
 
 async function condition(ns: string, type: string, ok: (c: Condition, s: StreamerView) => boolean, timeoutMs = 60_000) {
-  return waitFor(`${type} in ${ns}`, async () => {
-    const streamer = await cluster.kubectl.json<StreamerView>(['get', 'streamer', 'simple', '-n', ns]);
-    const found = streamer.status?.conditions?.find((c) => c.type === type);
-    return found && ok(found, streamer) ? found : undefined;
-  }, { timeoutMs, intervalMs: 250 });
+  let last: unknown;
+  try {
+    return await waitFor(`${type} in ${ns}`, async () => {
+      const streamer = await cluster.kubectl.json<StreamerView>(['get', 'streamer', 'simple', '-n', ns]);
+      const found = streamer.status?.conditions?.find((c) => c.type === type);
+      last = { generation: streamer.metadata.generation, condition: found };
+      return found && ok(found, streamer) ? found : undefined;
+    }, { timeoutMs, intervalMs: 250 });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; last seen: ${JSON.stringify(last)}`);
+  }
 }
 
 const current = (c: Condition, s: StreamerView) => c.status === 'True' && c.observedGeneration === s.metadata.generation;
@@ -98,7 +104,7 @@ test('a child the API server refuses: ChildrenReady False with its message, answ
 test('spec.env overriding FLUSSONIC_HOSTNAME converges (the user\'s value replaces the operator\'s)', async () => {
   const ns = await create('e2e-bad-env', withSpec({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] }));
   await converged(ns);
-  const env = await cluster.kubectl.json<{ name: string; value?: string }[]>(['get', 'pod', 'simple-streamer-0', '-n', ns, '-o', 'jsonpath={.spec.containers[0].env}']);
+  const env = JSON.parse(await cluster.kubectl.ok(['get', 'pod', 'simple-streamer-0', '-n', ns, '-o', 'jsonpath={.spec.containers[0].env}'])) as { name: string; value?: string }[];
   assert.equal(env.filter((e) => e.name === 'FLUSSONIC_HOSTNAME'), [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }]);
   assert.equal(deadLetters(), []);
 });
