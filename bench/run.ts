@@ -154,7 +154,10 @@ function serviceNodeOptions(): string {
   return /- name: NODE_OPTIONS\n\s+value: "([^"]*)"/.exec(text)?.[1] ?? '';
 }
 
-blocks.machine = machine(loadBefore, loadavg());
+// The machine block describes the run of the other benches; the scale bench's own run is
+// described inside its block (it may run alone, on another day).
+if (others.length > 0) blocks.machine = machine(loadBefore, loadavg());
+else if (blocks.scale) blocks.scale = `${blocks.scale}\n\nThis run:\n${machine(loadBefore, loadavg())}`;
 if (quick) {
   for (const [id, body] of Object.entries(blocks)) process.stdout.write(`\n## ${id}\n\n${body}\n`);
 } else {
