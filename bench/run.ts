@@ -3,13 +3,13 @@
 // local Broker, the three functions as processes, media-server doubles), runs
 // every bench, and rewrites the measured blocks of BENCHMARKS.md.
 //
-//   node bench/run.ts [cold-start] [kube-request] [reconcile-children] [push-config]
+//   node bench/run.ts [cold-start] [kube-request] [reconcile-children] [push-config] [scale]
 // With names, only those benches run and only their blocks are rewritten.
 // BENCH_COLD_RUNS=<n> sets the cold-start runs per row (default 7).
 // BENCH_QUICK=1 runs a few samples of each and prints the blocks instead of
 // writing BENCHMARKS.md (to check the benches themselves).
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { createKubeClient, type KubeClient, type KubeObject } from '../lib/kube/client.ts';
@@ -27,14 +27,17 @@ import { benchKubeRequest } from './kube-request.ts';
 import { updateBlocks } from './markdown.ts';
 import { benchPushConfig } from './push-config.ts';
 import { benchReconcileChildren } from './reconcile-children.ts';
+import { benchScale, SCALE_NODES, scaleMarkdown } from './scale.ts';
 import { BENCH_NODES, createLicenseSecret } from './streamers.ts';
 
-const BENCHES = ['cold-start', 'kube-request', 'reconcile-children', 'push-config'] as const;
+const BENCHES = ['cold-start', 'kube-request', 'reconcile-children', 'push-config', 'scale'] as const;
 const MAX_RUN_MS = 45 * 60_000;
 const quick = process.env.BENCH_QUICK === '1';
 const sizes = quick
   ? { coldRuns: 2, sequential: 3, flood: 10, edits: 3 }
   : { coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7), sequential: 30, flood: 200, edits: 20 };
+/** Streamers of the scale bench (issue 15's 1000 unless BENCH_SCALE says otherwise). */
+const scaleCount = Number(process.env.BENCH_SCALE ?? (quick ? 30 : 1000));
 
 const wanted = process.argv.slice(2);
 for (const name of wanted) if (!(BENCHES as readonly string[]).includes(name)) throw new Error(`unknown bench ${name}; try ${BENCHES.join(', ')}`);
@@ -60,6 +63,12 @@ const loadBefore = loadavg();
 const blocks: Record<string, string> = {};
 const verdicts: string[] = [];
 
+const others = BENCHES.filter((b) => b !== 'scale' && want(b));
+if (others.length > 0) await runBenches();
+// Its own control plane (50 nodes) and a sandbox with three processes per function.
+if (want('scale')) await runScale();
+
+async function runBenches() {
 progress('starting the control plane');
 const cluster = await startCluster({ crdDirs: [join(repoRoot, 'crds')], knativeCrds: true, nodes: [...BENCH_NODES], log: progress });
 try {
@@ -70,7 +79,6 @@ try {
     kubeconfig: cluster.kubeconfig,
     binDir: cluster.binDir,
     resyncIntervalMs: 0, // no resync ticks in the middle of a measurement
-    functionEnv: { RESYNC_JITTER_MS: '50' },
     mediaServers: true,
   });
   try {
@@ -107,6 +115,44 @@ try {
   }
 } finally {
   await cluster.stop();
+}
+}
+
+async function runScale() {
+  progress(`scale: starting a control plane with ${SCALE_NODES.length} nodes`);
+  const cluster = await startCluster({ crdDirs: [join(repoRoot, 'crds')], knativeCrds: true, nodes: SCALE_NODES, log: progress });
+  try {
+    const transport = await transportFromKubeconfig(cluster.kubeconfig);
+    const kube = createKubeClient({ transport, fieldManager: 'bench' });
+    // BENCH_HEAP_DIR: each function's first process writes a heap snapshot there mid-burst (a
+    // separate run: writing it stalls the process for seconds).
+    const heapDir = process.env.BENCH_HEAP_DIR;
+    // The function processes get knative/service.yaml's NODE_OPTIONS (the V8 heap knobs), as a
+    // replica would.
+    const nodeOptions = [serviceNodeOptions(), heapDir ? `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${heapDir}` : ''].filter(Boolean).join(' ');
+    const functionEnv: Record<string, string> = nodeOptions ? { NODE_OPTIONS: nodeOptions } : {};
+    // Each function as the image runs it: its production bundle under functions-framework.
+    const serveArgs = (name: string, port: number) => [join(repoRoot, 'bench', 'serve-bundle.mjs'), join(repoRoot, 'dist', `${name}.js`), name, String(port)];
+    for (const name of ['reconcile-children', 'push-config', 'probe-status']) {
+      if (!existsSync(join(repoRoot, 'dist', `${name}.js`))) throw new Error(`dist/${name}.js is missing: run \`npm run build\` first (npm run bench does)`);
+    }
+    const sandbox = await startSandbox({ kubeconfig: cluster.kubeconfig, binDir: cluster.binDir, resyncIntervalMs: 0, mediaServers: true, replicas: 3, functionEnv, serveArgs });
+    try {
+      const result = await benchScale({ cluster, sandbox, kube, transport, count: scaleCount, progress, ...(heapDir ? { heapSnapshotAt: Math.floor(scaleCount / 2) } : {}) });
+      blocks.scale = scaleMarkdown(result, 256);
+      verdicts.push(`scale: ${scaleCount} Streamers converged in ${Math.round(result.convergeMs)} ms; resync ${Math.round(result.tick.wallMs)} ms`);
+    } finally {
+      await sandbox.stop();
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** NODE_OPTIONS of the operator's container in knative/service.yaml ('' when unset). */
+function serviceNodeOptions(): string {
+  const text = readFileSync(join(repoRoot, 'knative', 'service.yaml'), 'utf8');
+  return /- name: NODE_OPTIONS\n\s+value: "([^"]*)"/.exec(text)?.[1] ?? '';
 }
 
 blocks.machine = machine(loadBefore, loadavg());

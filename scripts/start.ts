@@ -10,7 +10,7 @@
 //                                          kubectl merges it)
 //   npm start -- --context <name>          with --kubeconfig or KUBECONFIG: that context instead of
 //                                          the current-context
-//   npm start -- --resync-seconds <n>      resync period (default: the PingSource's, 60 s)
+//   npm start -- --resync-seconds <n>      resync period (default: the PingSource's, 10 min)
 import { copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -87,6 +87,18 @@ export type KubeClient = {
     namespace?: string;
     labelSelector?: string;
   }): Promise<T[]>;
+  /**
+   * One page of a list: at most `limit` items and the token for the next page (none on the
+   * last). Items carry apiVersion and kind, like list's.
+   */
+  listPage<T extends KubeObject = KubeObject>(query: {
+    apiVersion: string;
+    kind: string;
+    namespace?: string;
+    labelSelector?: string;
+    limit: number;
+    continue?: string;
+  }): Promise<{ items: T[]; continue?: string }>;
   /** Server-side apply under the client's field manager; `force` takes over conflicting fields. */
   apply<T extends KubeObject = KubeObject>(
     object: KubeObject,
@@ -218,6 +230,14 @@ export function createKubeClient({
       } while (token);
       // List items carry no apiVersion/kind; restore them so they can be passed on as objects.
       return items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
+    },
+    async listPage<T extends KubeObject>(query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; limit: number; continue?: string }) {
+      const params = new URLSearchParams({ limit: String(query.limit) });
+      if (query.labelSelector) params.set('labelSelector', query.labelSelector);
+      if (query.continue) params.set('continue', query.continue);
+      const list = (await call('GET', `${pathOf(query)}?${params}`)) as { items: T[]; metadata?: { continue?: string } };
+      const items = list.items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
+      return list.metadata?.continue ? { items, continue: list.metadata.continue } : { items };
     },
     async apply<T extends KubeObject>(
       object: KubeObject,

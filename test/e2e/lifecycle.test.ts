@@ -122,6 +122,8 @@ test('changing selectorLabels recreates the StatefulSet: one new Pod, the Servic
   await condition(ns, 'StreamerReady', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
   await condition(ns, 'StreamerConfigSaved', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
   await condition(ns, 'ChildrenReady', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);
+  // While the old StatefulSet went, ChildrenReady said so (False, Recreating), then True again.
+  assert.ok((await eventsOf(ns)).some((e) => e.reason === 'ChildrenApplied' && /was Recreating/.test(e.note ?? '')), 'ChildrenReady was False/Recreating, then True');
   // Exactly one restart: once settled, the new Pod stays.
   await settle();
   assert.is((await getPod(ns))?.metadata.uid, after.metadata.uid);
