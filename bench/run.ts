@@ -5,6 +5,7 @@
 //
 //   node bench/run.ts [cold-start] [kube-request] [reconcile-children] [push-config] [scale]
 // With names, only those benches run and only their blocks are rewritten.
+// BENCH_COLD_RUNS=<n> sets the cold-start runs per row (default 7).
 // BENCH_QUICK=1 runs a few samples of each and prints the blocks instead of
 // writing BENCHMARKS.md (to check the benches themselves).
 import { execFileSync } from 'node:child_process';
@@ -34,7 +35,7 @@ const MAX_RUN_MS = 45 * 60_000;
 const quick = process.env.BENCH_QUICK === '1';
 const sizes = quick
   ? { coldRuns: 2, sequential: 3, flood: 10, edits: 3 }
-  : { coldRuns: 7, sequential: 30, flood: 200, edits: 20 };
+  : { coldRuns: Number(process.env.BENCH_COLD_RUNS ?? 7), sequential: 30, flood: 200, edits: 20 };
 /** Streamers of the scale bench (issue 15's 1000 unless BENCH_SCALE says otherwise). */
 const scaleCount = Number(process.env.BENCH_SCALE ?? (quick ? 30 : 1000));
 

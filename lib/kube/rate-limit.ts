@@ -113,7 +113,23 @@ export function rateLimitInterceptor(limiter: RateLimiter): Dispatcher.Dispatche
 /** `transport` with its dispatcher behind a limiter (one per process: share the result). */
 export function limitTransport(transport: KubeTransport, limits: RateLimits = DEFAULT_RATE_LIMITS): KubeTransport & { limiter: RateLimiter } {
   const limiter = createRateLimiter(limits);
-  return { ...transport, dispatcher: transport.dispatcher.compose(rateLimitInterceptor(limiter)), limiter };
+  const interceptor = rateLimitInterceptor(limiter);
+  // The KubeConfig transport replaces its dispatcher when the TLS credentials change (an exec
+  // plugin's new client certificate, config.ts): compose over the current one, per request.
+  let base: Dispatcher | undefined;
+  let composed: Dispatcher | undefined;
+  return {
+    server: transport.server,
+    headers: () => transport.headers(),
+    get dispatcher(): Dispatcher {
+      if (transport.dispatcher !== base) {
+        base = transport.dispatcher;
+        composed = base.compose(interceptor);
+      }
+      return composed!;
+    },
+    limiter,
+  };
 }
 
 /** KUBE_QPS, KUBE_BURST, KUBE_MAX_IN_FLIGHT from the environment, with the defaults above. */

@@ -6,7 +6,7 @@ const buildScript = new URL('./build.sh', import.meta.url).pathname;
 /**
  * Runs build.sh (a no-op when the cache holds binaries for the same inputs)
  * and returns the folder with etcd, kube-apiserver, kube-controller-manager,
- * kube-scheduler, kubectl, kwok and apiserver_receive_adapter.
+ * kube-scheduler, kubectl, kwok, apiserver_receive_adapter and kube-state-metrics.
  * STREAMER_OPERATOR_BIN_DIR overrides it with a ready folder.
  */
 export async function buildBinaries(log: (line: string) => void): Promise<string> {

@@ -3,7 +3,8 @@
 #
 # Output (last line of stdout): the directory holding
 #   kubeplane + symlinks etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl
-#   kwok, apiserver_receive_adapter, and kwok-stages/ (kwok's own stage files, from its module)
+#   kwok, apiserver_receive_adapter, kube-state-metrics, and kwok-stages/ (kwok's own stage
+#   files, from its module)
 # The directory is keyed by a hash of every build input (go.mod, go.sum, main.go, the Go
 # version, this script), so a warm machine never rebuilds and a changed input never reuses a
 # stale binary. Cache root: $STREAMER_OPERATOR_CACHE, else $XDG_CACHE_HOME/streamer-operator,
@@ -21,6 +22,7 @@ inputs_hash="$(
     cat "$here"/kubeplane/go.mod "$here"/kubeplane/go.sum "$here"/kubeplane/main.go
     cat "$here"/tools/kwok/go.mod "$here"/tools/kwok/go.sum
     cat "$here"/tools/adapter/go.mod "$here"/tools/adapter/go.sum
+    cat "$here"/tools/kube-state-metrics/go.mod "$here"/tools/kube-state-metrics/go.sum
   } | sha256sum | cut -c1-16
 )"
 out="$cache_root/bin-$inputs_hash"
@@ -64,10 +66,17 @@ build_adapter() {
   go build -ldflags "-s -w" -o "$tmp/apiserver_receive_adapter" knative.dev/eventing/cmd/apiserver_receive_adapter
 }
 
+build_kube_state_metrics() {
+  cd "$here/tools/kube-state-metrics"
+  go build -ldflags "-s -w" -o "$tmp/kube-state-metrics" k8s.io/kube-state-metrics/v2
+}
+
 step "kwok (sigs.k8s.io/kwok v0.8.0)"
 (build_kwok)
 step "Knative ApiServerSource adapter (knative.dev/eventing v0.49.2)"
 (build_adapter)
+step "kube-state-metrics (k8s.io/kube-state-metrics/v2 v2.18.0; only the monitoring tests use it)"
+(build_kube_state_metrics)
 step "kubeplane: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl ($k8s_version); a cold build takes about 6 minutes on 2 cores, plus module downloads"
 (build_kubeplane)
 for name in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl; do

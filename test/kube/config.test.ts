@@ -10,6 +10,7 @@ import { isTransient } from '../../lib/events/errors.ts';
 import { createKubeClient, send, type KubeTransport } from '../../lib/kube/client.ts';
 import { defaultTransport, KubeConfigError, loadDefault, SERVICE_ACCOUNT_DIR, transportFromKubeconfig, transportInCluster } from '../../lib/kube/config.ts';
 import { KubeCredentialError } from '../../lib/kube/errors.ts';
+import { limitTransport } from '../../lib/kube/rate-limit.ts';
 import { issueClientCertificate } from '../cluster/client-ca.ts';
 import { useCluster } from '../cluster/shared.ts';
 
@@ -104,7 +105,8 @@ exec('a client certificate from the plugin; a new one after expiry changes the i
   const pem = async (file: string) => readFile(file, 'utf8');
   await writeFile(join(plugin.dir, 'bin', 'credential-1.json'), execCredential({ clientCertificateData: await pem(first.certFile), clientKeyData: await pem(first.keyFile), expirationTimestamp: soon }));
   await writeFile(join(plugin.dir, 'bin', 'credential.json'), execCredential({ clientCertificateData: await pem(second.certFile), clientKeyData: await pem(second.keyFile) }));
-  const transport = await transportFromKubeconfig(plugin.path);
+  // Behind the replica's rate limiter, as the functions use it: the limiter follows the new pool.
+  const transport = limitTransport(await transportFromKubeconfig(plugin.path));
   const before = await whoami(transport);
   assert.is(before.username, 'plugin-cert-user-1');
   assert.ok(before.groups.includes('plugin-users'));
