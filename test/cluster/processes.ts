@@ -29,6 +29,17 @@ export function removeOnExit(dir: string): () => void {
   return () => dirs.delete(dir);
 }
 let exitHookInstalled = false;
+const exitActions = new Set<() => void>();
+
+/**
+ * Runs `action` (synchronously) when this process exits, after its managed processes are
+ * killed, unless the returned function is called first (stop() cleans up itself).
+ */
+export function onExitSync(action: () => void): () => void {
+  installExitHook();
+  exitActions.add(action);
+  return () => exitActions.delete(action);
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -45,6 +56,13 @@ function installExitHook(): void {
   exitHookInstalled = true;
   const cleanup = () => {
     for (const child of live) killGroup(child, 'SIGKILL');
+    for (const action of exitActions) {
+      try {
+        action();
+      } catch {
+        // best effort: the next start sweeps what is left
+      }
+    }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -70,6 +88,7 @@ export function startProcess(options: {
 }): Managed {
   installExitHook();
   const log = createWriteStream(options.logFile, { flags: 'a' });
+  log.on('error', () => undefined); // a run dir removed under a late restart: nothing to log to
   const child = spawn(options.command, options.args, {
     detached: true,
     env: options.env ?? process.env,
