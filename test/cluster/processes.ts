@@ -130,13 +130,19 @@ export function startProcess(options: {
     exited,
     async stop(graceMs = 10_000) {
       if (!live.has(child)) return;
+      // The child and its pipes are unref'd: hold the event loop open until it is really gone.
+      const keepAlive = setInterval(() => undefined, 1_000);
       killGroup(child, 'SIGTERM');
       const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
       // The leader is gone; make sure nothing it started lingers in its group.
       killGroup(child, 'SIGKILL');
-      if (!log.closed) await once(log, 'close').catch(() => undefined);
+      if (!log.closed) {
+        log.end();
+        await Promise.race([once(log, 'close').catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      }
+      clearInterval(keepAlive);
     },
     async tail(lines = 20) {
       const text = await readFile(options.logFile, 'utf8').catch(() => '');

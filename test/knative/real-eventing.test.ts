@@ -12,6 +12,7 @@ import { isRunning } from '../cluster/processes.ts';
 import { repoRoot, startCluster } from '../cluster/index.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
+import { CHILD_KINDS } from '../reconcile/helpers.ts';
 import { OPERATOR_NAMESPACE, readyCondition, startKnativeSandbox } from '../sandbox/real-knative.ts';
 import { join } from 'node:path';
 
@@ -53,9 +54,16 @@ test('a Streamer created by kubectl gets its children: ApiServerSource → Broke
   const ns = await cluster.createNamespace('real-kn');
   await kubectl.ok(['create', 'secret', 'generic', 'flussonic-license', '-n', ns, '--from-literal=license_key=test-license']);
   await kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
-  await waitFor('the StatefulSet simple', async () => ((await kubectl.run(['get', 'statefulset', 'simple', '-n', ns])).code === 0 ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
-  const lines = jsonLines(await logText(sandbox.functionLogs()));
-  assert.ok(lines.some((l) => l.function === 'reconcile-children' && String(l.streamer ?? '').includes(`${ns}/simple`)), 'reconcile-children logged the Streamer');
+  await waitFor('all seven children', async () => {
+    for (const [, kind, suffix] of CHILD_KINDS) if ((await kubectl.run(['get', kind.toLowerCase(), `simple-${suffix}`, '-n', ns])).code !== 0) return undefined;
+    return true;
+  }, { timeoutMs: 60_000, intervalMs: 500 });
+  // The functions log each event once it is handled (after the StatefulSet, the last child).
+  const handled = await waitFor('reconcile-children to log the Streamer\'s event', async () => {
+    const lines = jsonLines(await logText(sandbox.functionLogs()));
+    return lines.find((l) => l.function === 'reconcile-children' && l.streamer === `${ns}/simple` && l.eventType === 'dev.knative.apiserver.resource.add');
+  }, { timeoutMs: 30_000, intervalMs: 500 });
+  assert.is(handled.status, 204);
 });
 
 test('a Trigger whose subscriber keeps answering 503 is retried as its delivery says, then dead-lettered to /dead-letter', async () => {
