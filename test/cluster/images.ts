@@ -4,6 +4,7 @@
 //   registry.k8s.io/coredns/coredns:*      → the CoreDNS built by build-knative.sh
 //   <any registry>/streamer-operator[:tag] → this repository's production bundle (dist/),
 //                                            served by functions-framework as the image runs it
+//   flussonic/flussonic:*                  → the media-server test double (test/media-double/serve.ts)
 // Any other image leaves its Pod an inert kwok Pod.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +25,9 @@ export function imageTable({ knativeBinDir, repoRoot }: { knativeBinDir: string;
     if (repository === 'streamer-operator' || repository.endsWith('/streamer-operator')) {
       // The image's entry point: functions-framework in the package root, main = dist/index.js.
       return { command: process.execPath, args: [functionsFramework], cwd: repoRoot, env: { NODE_ENV: 'production' } };
+    }
+    if (repository === 'flussonic/flussonic' || repository.endsWith('/flussonic/flussonic')) {
+      return { command: process.execPath, args: [join(repoRoot, 'test', 'media-double', 'serve.ts')], cwd: repoRoot };
     }
     return undefined;
   };

@@ -46,6 +46,8 @@ export type ClusterOptions = {
   network?: 'loopback' | 'sealed';
   /** Sealed only: more images the process runner maps to programs (consulted before images.ts). */
   images?: ImageTable;
+  /** Sealed only: every line a Pod's program writes, with the Pod as `namespace/name`. */
+  podLines?: (pod: string, line: string) => void;
 };
 
 export type ClusterInfo = {
@@ -273,6 +275,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const addons = await startSealedAddons({
         net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir, log,
         images: (image) => options.images?.(image) ?? base(image),
+        ...(options.podLines ? { podLines: options.podLines } : {}),
       });
       stopHooks.push(addons.stop);
       kubelet = addons.kubelet;

@@ -67,6 +67,8 @@ export async function startKubelet(options: {
   runDir: string;
   intervalMs?: number;
   log?: (line: string) => void;
+  /** Each line a container writes, with its Pod as `namespace/name` (besides its log file). */
+  onLine?: (pod: string, line: string) => void;
 }): Promise<Kubelet> {
   const transport = await transportFromKubeconfig(options.kubeconfig);
   const log = options.log ?? (() => undefined);
@@ -164,7 +166,8 @@ export async function startKubelet(options: {
         const logFile = join(logDir, `${namespace}_${name}_${container.name}.log`);
         logs.push(logFile);
         const args = [...(container.command?.length ? container.command.slice(1) : []), ...(program.args ?? []), ...(container.args ?? [])];
-        processes.push(supervise({ network, program, args, env, mounts: containerMounts, logFile, name: `${namespace}/${name}/${container.name}`, log }));
+        const onLine = options.onLine ? (line: string) => options.onLine?.(`${namespace}/${name}`, line) : undefined;
+        processes.push(supervise({ network, program, args, env, mounts: containerMounts, logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
       }
     } catch (error) {
       await Promise.all(processes.map((p) => p.stop()));
@@ -218,9 +221,10 @@ export async function startKubelet(options: {
 }
 
 /** One container's program, restarted with backoff (0.5 s doubling to 10 s) until stopped. */
-function supervise({ network, program, args, env, mounts, logFile, name, log }: {
+function supervise({ network, program, args, env, mounts, logFile, name, log, onLine }: {
   network: PodNetwork; program: Program; args: string[]; env: Record<string, string>;
   mounts: { source: string; target: string }[]; logFile: string; name: string; log: (line: string) => void;
+  onLine?: (line: string) => void;
 }): { stop(): Promise<void> } {
   // `ip netns exec` gives the process a private mount namespace (and /etc/netns/<name>/resolv.conf
   // over /etc/resolv.conf); inside it a tmpfs on /run holds the ServiceAccount token mount.
@@ -238,7 +242,7 @@ function supervise({ network, program, args, env, mounts, logFile, name, log }: 
   const start = () => {
     const [command, argv] = network.exec('sh', ['-c', script, 'sh', program.command, ...args]);
     const startedAt = Date.now();
-    managed = startProcess({ name, command, args: argv, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, cwd: program.cwd, logFile });
+    managed = startProcess({ name, command, args: argv, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, cwd: program.cwd, logFile, ...(onLine ? { onLine } : {}) });
     void managed.exited.then((code) => {
       if (stopping) return;
       failures = Date.now() - startedAt > 30_000 ? 1 : failures + 1;

@@ -27,6 +27,7 @@ export async function startSealedAddons(options: {
   nodes: string[];
   runDir: string;
   log: (line: string) => void;
+  podLines?: (pod: string, line: string) => void;
 }): Promise<SealedAddons> {
   const config = join(options.runDir, 'kube-proxy.yaml');
   await writeFile(
@@ -53,6 +54,7 @@ export async function startSealedAddons(options: {
     images: options.images,
     runDir: options.runDir,
     log: options.log,
+    ...(options.podLines ? { onLine: options.podLines } : {}),
   });
   const stop = async () => {
     await kubelet.stop();

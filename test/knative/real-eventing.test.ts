@@ -17,6 +17,7 @@ import { OPERATOR_NAMESPACE, readyCondition, startKnativeSandbox } from '../sand
 import { join } from 'node:path';
 
 const corednsDirExisted = existsSync('/etc/coredns');
+const flussonicDirExisted = existsSync('/etc/flussonic');
 const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'] });
 const sandbox = await startKnativeSandbox(cluster, { replicas: 2, log: (line) => process.stderr.write(`${line}\n`) }).catch(async (error) => {
   await cluster.stop();
@@ -50,9 +51,10 @@ test('Knative resolved each Trigger to the functions on their own path (the ksvc
   assert.ok(pods.items.every((p) => p.status.podIP?.startsWith('10.244.')));
 });
 
-test('a Streamer created by kubectl gets its children: ApiServerSource → Broker → Trigger → reconcile-children', async () => {
+test('a Streamer created by kubectl gets its children, becomes StreamerReady, and an edit is saved: all through the real Broker', async () => {
   const ns = await cluster.createNamespace('real-kn');
   await kubectl.ok(['create', 'secret', 'generic', 'flussonic-license', '-n', ns, '--from-literal=license_key=test-license']);
+  const created = Date.now();
   await kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
   await waitFor('all seven children', async () => {
     for (const [, kind, suffix] of CHILD_KINDS) if ((await kubectl.run(['get', kind.toLowerCase(), `simple-${suffix}`, '-n', ns])).code !== 0) return undefined;
@@ -64,6 +66,27 @@ test('a Streamer created by kubectl gets its children: ApiServerSource → Broke
     return lines.find((l) => l.function === 'reconcile-children' && l.streamer === `${ns}/simple` && l.eventType === 'dev.knative.apiserver.resource.add');
   }, { timeoutMs: 30_000, intervalMs: 500 });
   assert.is(handled.status, 204);
+  process.stderr.write(`figure: create → all seven children through real Knative: ${((Date.now() - created) / 1000).toFixed(2)} s\n`);
+
+  // The StatefulSet's Pod runs the media-server double (image flussonic/flussonic), which read its
+  // edit_auth from the Pod's env and its config from the mounted ConfigMap at start.
+  type StreamerObject = { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+  const conditionTrue = (type: string) => waitFor(`${type}=True for generation`, async () => {
+    const streamer = await kubectl.json<StreamerObject>(['get', 'streamer', 'simple', '-n', ns]);
+    const found = streamer.status?.conditions?.find((c) => c.type === type);
+    return found?.status === 'True' && found.observedGeneration === streamer.metadata.generation ? found : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 250 });
+  await conditionTrue('StreamerReady');
+  await conditionTrue('StreamerConfigSaved');
+  const media = await waitFor('the media double\'s start line', async () => {
+    const text = await logText(cluster.sealed?.kubelet.logFiles(ns, 'simple-streamer-') ?? []);
+    return jsonLines(text).find((l) => l.outcome === 'media-double-listening');
+  }, { timeoutMs: 10_000 });
+  assert.ok(Number(media.configBytes) > 0, 'the double read the mounted conf.d at start');
+  const edited = Date.now();
+  await kubectl.ok(['patch', 'streamer', 'simple', '-n', ns, '--type=merge', '-p', JSON.stringify({ spec: { configExtra: { 'extra.conf': 'stream demo {\n  input fake://fake;\n}\n' } } })]);
+  await conditionTrue('StreamerConfigSaved');
+  process.stderr.write(`figure: edit → StreamerConfigSaved through real Knative: ${((Date.now() - edited) / 1000).toFixed(2)} s\n`);
 });
 
 test('a Trigger whose subscriber keeps answering 503 is retried as its delivery says, then dead-lettered to /dead-letter', async () => {
@@ -157,6 +180,7 @@ test('after stop(): no process, namespace, interface, nft table or mount is left
   assert.not.ok(execFileSync('ip', ['-o', 'link'], { encoding: 'utf8' }).includes('kbr0'), 'no bridge on the host');
   assert.not.ok(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }).includes('kube-proxy'), 'no kube-proxy table on the host');
   assert.is(existsSync('/etc/coredns'), corednsDirExisted, 'the CoreDNS mount point made for its Pod is gone');
+  assert.is(existsSync('/etc/flussonic'), flussonicDirExisted, 'the media server mount point made for its Pod is gone');
 });
 
 test.run();
