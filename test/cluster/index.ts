@@ -14,6 +14,7 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { buildBinaries, buildKnativeBinaries } from './binaries.ts';
@@ -270,10 +271,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     }, { timeoutMs: 60_000 });
 
     let kubelet: Kubelet | undefined;
+    const kubeletLog = createWriteStream(join(logs, 'kubelet.log'), { flags: 'a' });
+    kubeletLog.on('error', () => undefined);
+    stopHooks.unshift(async () => void kubeletLog.end());
     if (net && knativeBinDir) {
       const base = imageTable({ knativeBinDir, repoRoot });
       const addons = await startSealedAddons({
-        net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir, log,
+        net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir,
+        // The process runner's own lines (Pods started, restarted, stopped) go to its log file.
+        log: (line) => kubeletLog.write(`${new Date().toISOString()} ${line}\n`),
         images: (image) => options.images?.(image) ?? base(image),
         ...(options.podLines ? { podLines: options.podLines } : {}),
       });

@@ -95,7 +95,9 @@ export async function startKubelet(options: {
       live.add(uid);
       if (pods.has(uid)) continue;
       const running = await startPod(pod, programs as Program[]).catch((error: Error) => {
-        log(`kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`);
+        const line = `kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`;
+        if (!warned.has(line)) log(line); // kubelet retries each sync; say it once
+        warned.add(line);
         return undefined;
       });
       if (running) pods.set(uid, running);
@@ -195,9 +197,14 @@ export async function startKubelet(options: {
 
   let timer: NodeJS.Timeout | undefined;
   let current: Promise<void> = Promise.resolve();
+  let lastSyncError = '';
   const loop = () => {
     current = sync()
-      .catch((error: Error) => log(`kubelet: sync failed: ${error.message}`))
+      .catch((error: Error) => {
+        const line = `kubelet: sync failed: ${error.message}`;
+        if (line !== lastSyncError) log(line);
+        lastSyncError = line;
+      })
       .finally(() => {
         if (!stopped) timer = setTimeout(loop, options.intervalMs ?? 300);
       });

@@ -43,7 +43,7 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
   }, { timeoutMs: 90_000, intervalMs: 2_000 });
   const urls = await serveKnativeServices(cluster.kubectl, OPERATOR_NAMESPACE, replicas);
   await waitForKnativeReady(cluster);
-  log(`real knative sandbox ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  log(`knative/ applied on real Knative Eventing; Broker, Triggers and sources Ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     functionsUrl: urls['streamer-operator'] ?? '',
     functionLogs: () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'),
