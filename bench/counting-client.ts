@@ -30,6 +30,10 @@ export function countingClient(kube: KubeClient): { kube: KubeClient; tally: Tal
       add(tally.writes, `PATCH ${key.kind}${options?.subresource ? `/${options.subresource}` : ''}`);
       return kube.patch(key, body, options);
     },
+    delete(key, options) {
+      add(tally.writes, `DELETE ${key.kind}`);
+      return kube.delete(key, options);
+    },
   } as KubeClient;
   return { kube: wrapped, tally };
 }

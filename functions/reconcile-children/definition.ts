@@ -1,6 +1,8 @@
 // reconcile-children: makes a Streamer's seven children (and the running
-// Pod's hot metadata) match the pure builders. See lib/reconcile/children.ts.
-import { FIELD_MANAGER, reconcileChildren } from '../../lib/reconcile/children.ts';
+// Pod's hot metadata) match the pure builders, and reports it as ChildrenReady.
+// See lib/reconcile/children.ts and lib/reconcile/children-condition.ts.
+import { FIELD_MANAGER } from '../../lib/reconcile/children.ts';
+import { reconcileAndReport } from '../../lib/reconcile/children-condition.ts';
 import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 
 export const NAME = 'reconcile-children';
@@ -23,8 +25,20 @@ export const definition: FunctionDefinition = {
     if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && converged.get(uid) === generation) {
       return { skipped: 'generation-converged' };
     }
-    const outcome = await reconcileChildren({ kube, streamer, reportingInstance: NAME });
-    if (generation !== undefined) {
+    const reported = await reconcileAndReport({ kube, streamer, reportingInstance: NAME });
+    if (reported.kind === 'refused') {
+      // Recorded on the Streamer (ChildrenReady=False) and answered 2xx: retrying the same
+      // spec would be refused again. Not marked converged, so the next event tries again.
+      return {
+        childrenReady: 'False',
+        reason: reported.reason,
+        ...(reported.child ? { refused: `${reported.child.kind} ${reported.child.name}` } : {}),
+        ...(reported.eventRecorded ? { warned: true } : {}),
+      };
+    }
+    const { outcome } = reported;
+    // A child still waiting on Kubernetes (a StatefulSet being recreated) is not converged.
+    if (generation !== undefined && outcome.pending.length === 0) {
       if (converged.size >= CONVERGED_LIMIT) converged.clear();
       converged.set(uid, generation);
     }
@@ -33,6 +47,10 @@ export const definition: FunctionDefinition = {
       ...(outcome.updated.length ? { updated: outcome.updated } : {}),
       ...(outcome.restarted ? { restarted: true } : {}),
       ...(outcome.podPatched ? { podPatched: true } : {}),
+      ...(outcome.recreated.length ? { recreated: outcome.recreated.map((r) => r.kind) } : {}),
+      ...(outcome.pending.length ? { pending: outcome.pending } : {}),
+      ...(outcome.podReplaced ? { podReplaced: true } : {}),
+      ...(reported.written ? { childrenReady: 'True' } : {}),
     };
   },
 };

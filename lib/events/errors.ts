@@ -20,8 +20,11 @@ export class EventParseError extends Error {
 export class TransientError extends Error {
   override name = 'TransientError' as const;
   readonly code = 'TRANSIENT' as const;
-  constructor(message: string, options?: { cause?: unknown }) {
+  /** Seconds to wait before a retry, when known (answered as Retry-After; see http-response.ts). */
+  readonly retryAfterSeconds?: number;
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
     super(message, options);
+    if (options?.retryAfterSeconds !== undefined) this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
 

@@ -22,14 +22,34 @@ export type OutcomeLabel = 'done' | 'unrelated' | 'ignored' | 'invalid' | 'trans
 /**
  * done / unrelated / ignored → 204, no body.
  * EventParseError → 400 (not retried): `{"code":"EVENT_INVALID","message":...}`.
- * Transient (isTransient) → 503 (retried). Anything else → 500 (retried; after the Trigger's
+ * Transient (isTransient) → 503 (retried), with Retry-After when the error asks for a delay.
+ * Anything else → 500 (retried; after the Trigger's
  * retries the event goes to the dead-letter sink, where the body is kept as error data).
  */
 export function toHttpResponse(outcome: EventOutcome): HttpResponse {
   if (outcome.kind !== 'failed') return { status: 204, headers: {} };
   const status = outcome.error instanceof EventParseError ? 400 : isTransient(outcome.error) ? 503 : 500;
   const body = JSON.stringify(describeError(outcome.error));
-  return { status, headers: { 'content-type': 'application/json; charset=utf-8' }, body };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8' };
+  const retryAfter = status === 503 ? retryAfterSeconds(outcome.error) : undefined;
+  if (retryAfter !== undefined) headers['retry-after'] = String(retryAfter);
+  return { status, headers, body };
+}
+
+/**
+ * The delay an error asks for before a retry, in whole seconds: the first numeric
+ * `retryAfterSeconds` in its cause chain (e.g. the API server's Retry-After on a 429, carried
+ * by the Kubernetes client's error). Passed on to the Broker as Retry-After on the 503, so the
+ * redelivery waits at least as long as the API server asked.
+ */
+export function retryAfterSeconds(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current !== null && typeof current === 'object'; depth++) {
+    const value = (current as { retryAfterSeconds?: unknown }).retryAfterSeconds;
+    if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.ceil(value);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 export function outcomeLabel(outcome: EventOutcome): OutcomeLabel {

@@ -8,6 +8,7 @@ export { controllerOf, groupOf, isStatefulSetRef, isStreamerRef, type OwnerRef }
 export { streamerNameFromChild } from './child-names.ts';
 export { resolveStreamer, type ObjectKey, type ObjectReader, type StreamerTarget } from './resolve-streamer.ts';
 export { outcomeLabel, toHttpResponse, type EventOutcome, type HttpResponse, type OutcomeLabel } from './http-response.ts';
+export { streamerGone, StreamerGoneError, type GoneReason } from './streamer-gone.ts';
 export { runBounded, type RunBoundedOptions, type RunSummary } from './run-bounded.ts';
 export {
   HEALTH_PATHS,

@@ -1,20 +1,20 @@
-// The `<name>-streamer` StatefulSet: exactly one media server Pod, pinned to `spec.nodeName`.
+// The `<name>-streamer` StatefulSet: exactly one media server Pod, pinned to `spec.nodeName`
+// (tolerating that node's NoSchedule taints, see NODE_TOLERATIONS).
 //
 // The pod template holds only restart fields. Hot fields (configExtra, logLevel, publicUrl,
 // spec.labels, spec.annotations) must not appear in it, not even as a hash, or changing them
 // would roll the Pod; see pod-metadata.ts and spec-changes.ts.
-import type { V1Affinity, V1Container, V1Probe, V1StatefulSet, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Affinity, V1Container, V1Probe, V1StatefulSet, V1Toleration, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { Streamer } from '../schema/streamer.ts';
 import { API_BASE_PATH } from './endpoints.ts';
 import { buildEnv } from './env.ts';
+import { configVolumeName } from './config-volume.ts';
 import { CONFIG_DIR } from './media-server-config.ts';
 import { childMetadata, childNames, podTemplateLabels, selectorLabels } from './meta.ts';
 import { endpointAnnotations } from './pod-metadata.ts';
 import { API_PORT, PORT_NAMES, payloadPort } from './ports.ts';
 
 export const CONTAINER_NAME = 'streamer';
-/** Pod volume of the config ConfigMap; a user volume must not take this name. */
-export const CONFIG_VOLUME = 'streamer-operator-config';
 export const NVIDIA_GPU_RESOURCE = 'nvidia.com/gpu';
 
 export const PROBE_PATHS = {
@@ -38,6 +38,7 @@ export function buildStatefulSet(streamer: Streamer): V1StatefulSet {
         spec: {
           serviceAccountName: names.serviceAccount,
           affinity: pinToNode(streamer.spec.nodeName),
+          tolerations: NODE_TOLERATIONS,
           containers: [container(streamer)],
           volumes: volumes(streamer),
         },
@@ -49,7 +50,7 @@ export function buildStatefulSet(streamer: Streamer): V1StatefulSet {
 /**
  * Pins the Pod to the node by a required node affinity on the Node's `metadata.name` field,
  * the way the DaemonSet controller does, rather than setting `spec.nodeName`:
- * - the scheduler still checks the node (resources, GPUs, free host ports, taints), so a Pod
+ * - the scheduler still checks the node (resources, GPUs, free host ports), so a Pod
  *   that cannot run there stays Pending with a reason instead of failing on the kubelet;
  * - a Pod bound by nodeName to a node that does not exist is deleted by the Pod GC and
  *   recreated by the StatefulSet in a loop; with affinity it waits, Pending, for the node;
@@ -65,6 +66,23 @@ function pinToNode(nodeName: string): V1Affinity {
     },
   };
 }
+
+/**
+ * Taints of the named node, handled the way the DaemonSet controller places its Pods there:
+ * - every NoSchedule taint is tolerated (a dedicated media node tainted `dedicated=media:
+ *   NoSchedule`, a cordoned node's `node.kubernetes.io/unschedulable`, memory or disk pressure).
+ *   Naming the node in `spec.nodeName` is the explicit placement; a taint can only keep the Pod
+ *   Pending forever, never move it elsewhere;
+ * - `not-ready` and `unreachable` NoExecute are tolerated without a time limit: an eviction
+ *   could only recreate the Pod, Pending, on the same node;
+ * - any other NoExecute taint still evicts (someone draining the node on purpose), and
+ *   PreferNoSchedule is only a preference.
+ */
+export const NODE_TOLERATIONS: V1Toleration[] = [
+  { operator: 'Exists', effect: 'NoSchedule' },
+  { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+  { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+];
 
 function container(streamer: Streamer): V1Container {
   const { spec } = streamer;
@@ -96,14 +114,14 @@ function probe(path: string, timing: Pick<V1Probe, 'initialDelaySeconds' | 'peri
  */
 function volumeMounts(streamer: Streamer): V1VolumeMount[] {
   return [
-    { name: CONFIG_VOLUME, mountPath: CONFIG_DIR, readOnly: true },
+    { name: configVolumeName(streamer), mountPath: CONFIG_DIR, readOnly: true },
     ...(streamer.spec.volumes ?? []).map(({ name, mountPath }) => ({ name, mountPath })),
   ];
 }
 
 function volumes(streamer: Streamer): V1Volume[] {
   return [
-    { name: CONFIG_VOLUME, configMap: { name: childNames(streamer).configMap } },
+    { name: configVolumeName(streamer), configMap: { name: childNames(streamer).configMap } },
     // The API server validated each source against the core/v1 schemas embedded in the CRD,
     // so `name` plus the source is a V1Volume.
     ...(streamer.spec.volumes ?? []).map(({ mountPath: _mountPath, ...volume }) => volume as V1Volume),

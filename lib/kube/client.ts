@@ -1,5 +1,5 @@
 // A small Kubernetes REST client on undici: exactly the verbs the operator
-// uses (get, list, server-side apply, create, patch), typed errors, and a
+// uses (get, list, server-side apply, create, patch, delete), typed errors, and a
 // count of reads and writes so "an unchanged Streamer costs zero writes" can
 // be measured. Connection and credentials come from a KubeTransport (see
 // config.ts), so tests and the functions share this code.
@@ -47,6 +47,12 @@ export type ObjectKey = { apiVersion: string; kind: string; namespace?: string; 
 
 export type RequestStats = { reads: number; writes: number };
 
+export type DeleteOptions = {
+  /** Foreground: the object stays (with a deletionTimestamp) until the garbage collector has removed its dependents. */
+  propagationPolicy?: 'Foreground' | 'Background' | 'Orphan';
+  preconditions?: { uid?: string; resourceVersion?: string };
+};
+
 export type KubeClient = {
   /** The object, or null when it does not exist. */
   get<T extends KubeObject = KubeObject>(key: ObjectKey): Promise<T | null>;
@@ -65,6 +71,11 @@ export type KubeClient = {
   create<T extends KubeObject = KubeObject>(object: KubeObject): Promise<T>;
   /** JSON merge patch, or JSON patch when `body` is an array. */
   patch<T extends KubeObject = KubeObject>(key: ObjectKey, body: unknown, options?: { subresource?: 'status' }): Promise<T>;
+  /**
+   * DELETE with DeleteOptions. `preconditions.uid` makes it delete only the object that was
+   * read (a replacement under the same name answers 409). Resolves false when it was already gone.
+   */
+  delete(key: ObjectKey, options?: DeleteOptions): Promise<boolean>;
   readonly fieldManager: string;
   /** Requests made so far by this client. */
   stats(): RequestStats;
@@ -81,7 +92,7 @@ export function createKubeClient({
 }): KubeClient {
   const counts: RequestStats = { reads: 0, writes: 0 };
 
-  async function call(method: 'GET' | 'POST' | 'PATCH', path: string, body?: { type: string; data: string }) {
+  async function call(method: 'GET' | 'POST' | 'PATCH' | 'DELETE', path: string, body?: { type: string; data: string }) {
     if (method === 'GET') counts.reads++;
     else counts.writes++;
     const headers: Record<string, string> = { ...(await transport.headers()), accept: 'application/json' };
@@ -152,6 +163,16 @@ export function createKubeClient({
       const type = Array.isArray(body) ? 'application/json-patch+json' : 'application/merge-patch+json';
       const path = `${pathOf(key, options.subresource)}?fieldManager=${encodeURIComponent(fieldManager)}`;
       return (await call('PATCH', path, { type, data: JSON.stringify(body) })) as T;
+    },
+    async delete(key: ObjectKey, options: DeleteOptions = {}) {
+      const body = { apiVersion: 'v1', kind: 'DeleteOptions', ...options };
+      try {
+        await call('DELETE', pathOf(key), { type: 'application/json', data: JSON.stringify(body) });
+        return true;
+      } catch (error) {
+        if (error instanceof KubeApiError && error.statusCode === 404) return false;
+        throw error;
+      }
     },
   };
 }

@@ -8,10 +8,13 @@ export class KubeApiError extends Error {
   readonly code = 'KUBE_API_ERROR' as const;
   readonly statusCode: number;
   readonly reason: string;
+  /** The API server's own message (metav1.Status message), without method and path: safe to show users. */
+  readonly serverMessage: string;
   constructor(options: { method: string; path: string; statusCode: number; reason: string; message: string }) {
     super(`${options.method} ${options.path} answered ${options.statusCode} ${options.reason}: ${options.message}`);
     this.statusCode = options.statusCode;
     this.reason = options.reason;
+    this.serverMessage = options.message;
   }
 }
 

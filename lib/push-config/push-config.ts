@@ -69,7 +69,7 @@ export async function pushConfig({
       fieldManager: PUSH_CONFIG_FIELD_MANAGER,
       input: { type: ConditionType.configSaved, ...input },
       fields: configPush ? { configPush } : {},
-      event: { reportingInstance, action: 'Push' },
+      event: { reportingInstance, action: 'Push', type: pushEventType },
       now,
     });
     const outcome: PushOutcome = { status: input.status, reason: input.reason, pushed, written: result.written, transitioned: result.transitioned };
@@ -102,6 +102,14 @@ export async function pushConfig({
     throw new TransientError(`StreamerConfigSaved is Unknown (${result.reason}); the push will be retried`);
   }
   return outcome;
+}
+
+/**
+ * A Pod that is not running yet is progress, not a fault (every create passes through it):
+ * Normal. Failed saves, refused credentials and unreachable servers need a person: Warning.
+ */
+function pushEventType(condition: Condition): 'Normal' | 'Warning' {
+  return condition.status === 'True' || condition.reason === 'PodNotReady' ? 'Normal' : 'Warning';
 }
 
 /** The last attempt reached a final answer (True or False) for exactly this text, Pod and credentials. */

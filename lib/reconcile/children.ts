@@ -1,25 +1,36 @@
 // reconcile-children's core: make a Streamer's seven children match the pure
 // builders, level-based and idempotent. Reads the current state (never the
 // event payload), writes only what differs, and reports what it did.
-import type { KubeClient, KubeObject } from '../kube/client.ts';
-import { isConflict, isNotFound, KubeApiError } from '../kube/errors.ts';
+//
+// Lifecycle rules on top of "apply what differs":
+// - only children this Streamer controls (by uid) are written; a name taken by anything else is
+//   left alone and reported (child-conflict.ts), and the children that depend on it wait;
+// - a child whose immutable fields must change is deleted and created again (immutable.ts); the
+//   StatefulSet in the foreground, so its Pod goes first, and its delete event brings the create;
+// - an outdated Pod that is not Ready is deleted so a rollout cannot stick (stuck-rollout.ts);
+// - nothing is created for a Streamer that is gone (StreamerGoneError ends the reconcile).
+import type { KubeClient, KubeObject, ObjectKey } from '../kube/client.ts';
+import { isConflict } from '../kube/errors.ts';
 import { recordEvent, type StreamerEvent } from '../kube/events.ts';
 import { buildConfigMap } from '../k8s/config-map.ts';
-import { buildPodMetadata } from '../k8s/pod-metadata.ts';
 import { buildRoleBinding } from '../k8s/role-binding.ts';
 import { buildRole } from '../k8s/role.ts';
 import { buildServiceAccount } from '../k8s/service-account.ts';
 import { buildService } from '../k8s/service.ts';
 import { buildStatefulSet } from '../k8s/stateful-set.ts';
-import { childNames } from '../k8s/meta.ts';
+import { MANAGED_BY_LABEL } from '../k8s/meta.ts';
+import { streamerGone, StreamerGoneError } from '../events/streamer-gone.ts';
 import type { Streamer } from '../schema/streamer.ts';
-import { isSubset, needsApply, stampHash } from './drift.ts';
+import { ChildConflictError, conflictOf, type ChildConflict } from './child-conflict.ts';
+import { APPLIED_HASH_ANNOTATION, isSubset, needsApply, stampHash } from './drift.ts';
+import { immutableChanges } from './immutable.ts';
 import { ensureLicenseStorage } from './license-storage.ts';
+import { reconcilePod } from './pod.ts';
+
+export { POD_FIELD_MANAGER } from './pod.ts';
 
 /** Field manager of everything reconcile-children applies. */
 export const FIELD_MANAGER = 'streamer-operator';
-/** A separate manager for the live Pod's hot metadata, so removing a label there removes only ours. */
-export const POD_FIELD_MANAGER = 'streamer-operator-pod-metadata';
 
 export type ChildrenOutcome = {
   created: string[];
@@ -28,6 +39,15 @@ export type ChildrenOutcome = {
   restarted: boolean;
   /** Hot metadata applied to the running Pod. */
   podPatched: boolean;
+  /** Children deleted to be created again, with the immutable fields that forced it. */
+  recreated: { kind: string; changes: string[] }[];
+  /**
+   * Children waiting on Kubernetes (a StatefulSet in foreground deletion): not converged yet.
+   * Its delete event, or the next resync, brings the next step.
+   */
+  pending: string[];
+  /** An outdated Pod that was not Ready was deleted so the StatefulSet can roll out. */
+  podReplaced: boolean;
 };
 
 export async function reconcileChildren({
@@ -41,79 +61,190 @@ export async function reconcileChildren({
   reportingInstance?: string;
   random?: (size: number) => Uint8Array;
 }): Promise<ChildrenOutcome> {
-  const outcome: ChildrenOutcome = { created: [], updated: [], restarted: false, podPatched: false };
+  const outcome: ChildrenOutcome = { created: [], updated: [], restarted: false, podPatched: false, recreated: [], pending: [], podReplaced: false };
+  const conflicts: ChildConflict[] = [];
   const note = (kind: string, live: KubeObject | null) => (live ? outcome.updated : outcome.created).push(kind);
+  const stamped = (object: object) => stampHash(object as KubeObject);
+  // A check that the Streamer still exists, made only when something is about to be created
+  // (once per wave, and once more for the StatefulSet): a child created for a Streamer that is
+  // already gone would be a dangling object until the garbage collector finds it, and for the
+  // StatefulSet, a media server Pod.
+  const aliveCheck = () => {
+    let check: Promise<void> | undefined;
+    return () =>
+      (check ??= streamerGone(kube, streamer, { namespace: false }).then((reason) => {
+        if (reason) throw new StreamerGoneError(reason);
+      }));
+  };
+  /** Runs one child's step; a taken name is collected, not thrown, so the other children still converge. */
+  const step = async <T>(run: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await run();
+    } catch (error) {
+      if (!(error instanceof ChildConflictError)) throw error;
+      conflicts.push(...error.conflicts);
+      return undefined;
+    }
+  };
 
-  const ensure = async (desired: KubeObject) => {
-    const live = await kube.get(keyOf(desired));
+  const ensure = async (desired: KubeObject, beforeCreate: () => Promise<void>) => {
+    const key = keyOf(desired);
+    let live = ours(await kube.get(key), streamer);
+    if (live && !live.metadata.deletionTimestamp) {
+      const changes = immutableChanges(desired, live);
+      if (changes.length > 0) {
+        await deleteSame(kube, key, live, 'Background');
+        outcome.recreated.push({ kind: desired.kind, changes });
+        live = await kube.get(key);
+      }
+    }
+    if (live?.metadata.deletionTimestamp) {
+      // Going away (held by a finalizer): its delete event brings the create.
+      outcome.pending.push(desired.kind);
+      return;
+    }
     if (!needsApply(desired, live)) return;
+    if (!live) await beforeCreate();
+    else await dropForeignData(kube, desired, live);
     await kube.apply(desired, { force: true });
     note(desired.kind, live);
   };
-  const stamped = (object: object) => stampHash(object as KubeObject);
 
   // Three waves, each read and applied at once (three round trips deep instead of eight):
   // 1. what depends on nothing;
   // 2. the RoleBinding, which needs its Role (RBAC resolves the Role to check that the
   //    operator does not escalate), and the StatefulSet, which needs the ServiceAccount,
-  //    ConfigMap and Secret so its Pod never starts without them;
-  // 3. the running Pod's hot metadata.
+  //    ConfigMap, Secret and Service so its Pod never starts without them (or with someone
+  //    else's: a conflict in wave 1 stops here);
+  // 3. the running Pod.
+  const first = aliveCheck();
   const [secret] = await Promise.all([
-    ensureLicenseStorage({ kube, streamer, random }),
-    ...[buildServiceAccount(streamer), buildRole(streamer), buildService(streamer), buildConfigMap(streamer)].map((o) => ensure(stamped(o))),
+    step(() => ensureLicenseStorage({ kube, streamer, random, beforeCreate: first })),
+    ...[buildServiceAccount(streamer), buildRole(streamer), buildService(streamer), buildConfigMap(streamer)].map((o) => step(() => ensure(stamped(o), first))),
   ]);
   if (secret === 'created') outcome.created.push('Secret');
-  else if (secret !== 'unchanged') outcome.updated.push('Secret');
+  else if (secret !== undefined && secret !== 'unchanged') outcome.updated.push('Secret');
 
-  const statefulSet = stamped(buildStatefulSet(streamer));
-  const applyStatefulSet = async () => {
-    const liveSet = await kube.get(keyOf(statefulSet));
-    if (!needsApply(statefulSet, liveSet)) return;
-    const template = (o: KubeObject | null) => (o?.spec as { template?: unknown } | undefined)?.template;
-    outcome.restarted = liveSet !== null && !isSubset(template(statefulSet), template(liveSet));
-    await kube.apply(statefulSet, { force: true });
-    note('StatefulSet', liveSet);
-  };
-  await Promise.all([ensure(stamped(buildRoleBinding(streamer))), applyStatefulSet()]);
+  let statefulSet: KubeObject | null = null;
+  if (conflicts.length === 0) {
+    const second = aliveCheck();
+    const [, set] = await Promise.all([
+      step(() => ensure(stamped(buildRoleBinding(streamer)), second)),
+      // Its own check, made after its own read: creating it starts a media server Pod.
+      step(() => reconcileStatefulSet(kube, streamer, stamped(buildStatefulSet(streamer)), outcome, aliveCheck())),
+    ]);
+    statefulSet = set ?? null;
+  }
 
-  outcome.podPatched = await applyPodMetadata(kube, streamer);
+  if (statefulSet && conflicts.length === 0) {
+    const pod = await reconcilePod(kube, streamer, statefulSet);
+    outcome.podPatched = pod.patched;
+    outcome.podReplaced = pod.replaced;
+  }
 
   for (const event of eventsFor(streamer, outcome)) {
     await recordEvent(kube, { regarding: streamer as unknown as KubeObject, reportingInstance, event });
   }
+  const [conflict, ...more] = conflicts;
+  if (conflict) throw new ChildConflictError([conflict, ...more]);
   return outcome;
 }
 
-/** Hot labels/annotations onto the running Pod, when it exists and they differ. */
-async function applyPodMetadata(kube: KubeClient, streamer: Streamer): Promise<boolean> {
-  const desired = stampHash(buildPodMetadata(streamer) as KubeObject);
-  const pod = await kube.get(keyOf(desired));
-  if (!pod || pod.metadata.deletionTimestamp || !ownedBySet(pod, childNames(streamer).statefulSet)) return false;
-  if (!needsApply(desired, pod)) return false;
-  // The uid precondition makes sure the metadata lands on the Pod we read, not a replacement.
-  try {
-    await kube.apply({ ...desired, metadata: { ...desired.metadata, uid: pod.metadata.uid } }, { force: true, fieldManager: POD_FIELD_MANAGER });
-  } catch (error) {
-    // The Pod was replaced (or deleted) since we read it: the new Pod's add event brings it here again.
-    // (With force, a 409 can only be the uid precondition: the API server says "uid mismatch"
-    // when the Pod is gone, and 422 "metadata.uid ... immutable" when a new one took its name.)
-    if (isNotFound(error) || isConflict(error) || (error instanceof KubeApiError && error.statusCode === 422 && error.message.includes('metadata.uid'))) return false;
-    throw error;
+/**
+ * The StatefulSet step. Returns the StatefulSet as it now stands when it is ours and current
+ * (the Pod step needs its uid and rollout status), or null while it is being recreated.
+ */
+async function reconcileStatefulSet(
+  kube: KubeClient,
+  streamer: Streamer,
+  desired: KubeObject,
+  outcome: ChildrenOutcome,
+  beforeCreate: () => Promise<void>,
+): Promise<KubeObject | null> {
+  const key = keyOf(desired);
+  const live = ours(await kube.get(key), streamer);
+  if (live?.metadata.deletionTimestamp) {
+    // Our own foreground delete (or someone's) is under way: the old Pod goes first, then the
+    // StatefulSet; its delete event brings the create.
+    outcome.pending.push('StatefulSet');
+    return null;
   }
-  return true;
+  if (live) {
+    const changes = immutableChanges(desired, live);
+    if (changes.length > 0) {
+      // The delete must be announced to us: the children source selects by this label, which a
+      // StatefulSet made by another controller may lack.
+      if (live.metadata.labels?.[MANAGED_BY_LABEL.key] !== MANAGED_BY_LABEL.value) {
+        await kube.patch(key, { metadata: { labels: { [MANAGED_BY_LABEL.key]: MANAGED_BY_LABEL.value } } });
+      }
+      if (await deleteSame(kube, key, live, 'Foreground')) outcome.recreated.push({ kind: 'StatefulSet', changes });
+      outcome.pending.push('StatefulSet');
+      return null;
+    }
+  }
+  if (!needsApply(desired, live)) return live;
+  if (!live) await beforeCreate();
+  const template = (o: KubeObject | null) => (o?.spec as { template?: unknown } | undefined)?.template;
+  outcome.restarted = live !== null && !isSubset(template(desired), template(live));
+  const applied = await kube.apply(desired, { force: true });
+  outcome[live ? 'updated' : 'created'].push('StatefulSet');
+  return applied;
 }
 
-function ownedBySet(pod: KubeObject, setName: string): boolean {
-  return (pod.metadata.ownerReferences ?? []).some((r) => r.controller && r.kind === 'StatefulSet' && r.name === setName);
+/** `live` when this Streamer controls it (or it is absent); a taken name throws ChildConflictError. */
+function ours(live: KubeObject | null, streamer: Streamer): KubeObject | null {
+  const conflict = conflictOf(live, streamer);
+  if (conflict) throw new ChildConflictError([conflict]);
+  return live;
+}
+
+/** Deletes the object we read, not a replacement of the same name; false when it was replaced or gone. */
+async function deleteSame(kube: KubeClient, key: ObjectKey, live: KubeObject, propagationPolicy: 'Foreground' | 'Background'): Promise<boolean> {
+  try {
+    return await kube.delete(key, { propagationPolicy, preconditions: { uid: live.metadata.uid } });
+  } catch (error) {
+    if (isConflict(error)) return false;
+    throw error;
+  }
+}
+
+/**
+ * Adopting a ConfigMap another controller made (it carries no applied hash of ours): its data
+ * keys we do not write would stay beside ours, and every key is a file in the media server's
+ * conf.d. They are removed once, at adoption; later, keys others add to our ConfigMap survive.
+ */
+async function dropForeignData(kube: KubeClient, desired: KubeObject, live: KubeObject): Promise<void> {
+  if (desired.kind !== 'ConfigMap' || live.metadata.annotations?.[APPLIED_HASH_ANNOTATION]) return;
+  const patch: Record<string, Record<string, null>> = {};
+  for (const field of ['data', 'binaryData'] as const) {
+    const wanted = (desired[field] as Record<string, unknown> | undefined) ?? {};
+    const stale = Object.keys((live[field] as Record<string, unknown> | undefined) ?? {}).filter((k) => !(k in wanted));
+    if (stale.length > 0) patch[field] = Object.fromEntries(stale.map((k) => [k, null]));
+  }
+  if (Object.keys(patch).length > 0) {
+    await kube.patch(keyOf(live), { metadata: { resourceVersion: live.metadata.resourceVersion }, ...patch });
+  }
 }
 
 function eventsFor(streamer: Streamer, outcome: ChildrenOutcome): StreamerEvent[] {
   const events: StreamerEvent[] = [];
+  const name = streamer.metadata.name;
+  for (const { kind, changes } of outcome.recreated) {
+    const why = changes.map((c) => (c === 'spec.selector' ? 'spec.selector (from spec.selectorLabels)' : c)).join(', ');
+    events.push(
+      kind === 'StatefulSet'
+        ? { type: 'Normal', reason: 'StatefulSetRecreated', action: 'Delete', note: `recreating StatefulSet ${name}-streamer: ${why} cannot change in place; the media server Pod is replaced, the license-storage Secret is kept` }
+        : { type: 'Normal', reason: 'ChildRecreated', action: 'Delete', note: `recreated ${kind}: ${why} cannot change in place` },
+    );
+  }
   if (outcome.created.length > 0) {
     events.push({ type: 'Normal', reason: 'ChildrenCreated', action: 'Create', note: `created ${outcome.created.join(', ')}` });
   }
   if (outcome.restarted) {
     events.push({ type: 'Normal', reason: 'SpecChangeRestart', action: 'Update', note: 'the pod template changed: the media server Pod is being replaced' });
+  }
+  if (outcome.podReplaced) {
+    events.push({ type: 'Normal', reason: 'StuckRolloutUnblocked', action: 'Delete', note: `deleted Pod ${name}-streamer-0: it runs an outdated revision and is not Ready, so the StatefulSet can roll out the current spec` });
   }
   const touched = outcome.created.includes('StatefulSet') || outcome.restarted;
   if (touched && isLatest(streamer.spec.version)) {
@@ -126,6 +257,6 @@ function isLatest(version: string): boolean {
   return /^(latest|v?)$/i.test(version.trim());
 }
 
-function keyOf(object: KubeObject) {
+function keyOf(object: KubeObject): ObjectKey {
   return { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
 }

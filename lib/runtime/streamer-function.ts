@@ -3,7 +3,7 @@
 // work with a Kubernetes client of its own (so reads and writes are counted
 // per event). Functions differ only in `work`.
 import { createKubeClient, type KubeClient, type KubeObject, type KubeTransport } from '../kube/client.ts';
-import { makeEventHandler, runBounded, TransientError, type EventLogLine } from '../events/index.ts';
+import { makeEventHandler, runBounded, streamerGone, StreamerGoneError, TransientError, type EventLogLine } from '../events/index.ts';
 import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
 import { createKeyedQueue } from './keyed-queue.ts';
 import type { Logger } from './log.ts';
@@ -39,7 +39,16 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
       return { invalid: true };
     }
     if (parsed.data.metadata.deletionTimestamp) return { deleting: true };
-    return (await options.work({ kube, streamer: parsed.data, ...(cause ? { cause } : {}) })) ?? {};
+    try {
+      return (await options.work({ kube, streamer: parsed.data, ...(cause ? { cause } : {}) })) ?? {};
+    } catch (error) {
+      // The Streamer (or its namespace) may have gone while the work ran: then every write
+      // fails, and a retry would too. That event is done; anything else is thrown (retried).
+      if (error instanceof StreamerGoneError) return { gone: error.reason };
+      const gone = await streamerGone(kube, parsed.data).catch(() => null);
+      if (gone) return { gone };
+      throw error;
+    }
   }
 
   const enqueue = createKeyedQueue();

@@ -3,8 +3,8 @@
 // test/schema/streamer.test.ts proves the two agree field by field.
 //
 // Parse a Streamer once where it enters (a request, an event, an API response) with
-// `Streamer.safeParse`, then pass the typed value around. Objects we own are parsed strictly
-// enough to type them; metadata and status, which the API server fills, are parsed loosely.
+// `Streamer.safeParse`, then pass the typed value around. The spec is parsed strictly; metadata
+// (the API server's) loosely; the status leniently (see StreamerStatus).
 import { z } from 'zod';
 import { Condition } from './condition.ts';
 import { EnvVar, EnvVarSource } from './env-var.ts';
@@ -23,6 +23,9 @@ export type LogLevel = (typeof LogLevel)[number];
 export const DEFAULT_IMAGE = 'flussonic/flussonic';
 
 const Port = z.int().min(1).max(65535);
+
+/** configExtra's budget: one ConfigMap (1 MiB) less 1 KiB for the operator's base config. */
+export const CONFIG_EXTRA_MAX_CHARS = 1_047_552;
 const StringMap = z.record(z.string(), z.string());
 
 /**
@@ -31,8 +34,10 @@ const StringMap = z.record(z.string(), z.string());
  * validated it against the core/v1 schemas embedded in the CRD.
  */
 export const StreamerVolume = z.looseObject({
-  name: z.string(),
-  mountPath: z.string(),
+  /** A Pod volume name (DNS-1123 label); the CRD also checks its form. */
+  name: z.string().max(63),
+  /** Absolute, at most PATH_MAX; never the operator's config directory (the CRD's rules). */
+  mountPath: z.string().max(4096),
 });
 export type StreamerVolume = z.infer<typeof StreamerVolume>;
 
@@ -56,8 +61,9 @@ export const StreamerSpec = z.object({
   configExternalAuth: EnvVarSource.optional(),
   clusterKey: EnvVarSource.optional(),
   logLevel: z.enum(LogLevel).optional(),
-  configExtra: StringMap.optional(),
-  volumes: z.array(StreamerVolume).optional(),
+  /** At most CONFIG_EXTRA_MAX_CHARS in keys, values and framing (one ConfigMap; the CRD checks it). */
+  configExtra: z.record(z.string(), z.string().max(CONFIG_EXTRA_MAX_CHARS)).optional(),
+  volumes: z.array(StreamerVolume).max(1000).optional(),
   labels: StringMap.optional(),
   annotations: StringMap.optional(),
   selectorLabels: StringMap.optional(),
@@ -80,11 +86,32 @@ export const ConfigPush = z.object({
 });
 export type ConfigPush = z.infer<typeof ConfigPush>;
 
-export const StreamerStatus = z.looseObject({
+/** The status exactly as the CRD declares it (test/schema/streamer.test.ts compares the two). */
+export const DeclaredStreamerStatus = z.looseObject({
   ready: z.boolean().optional(),
   observedGeneration: z.int().min(0).optional(),
   conditions: z.array(Condition).optional(),
   configPush: ConfigPush.optional(),
+});
+
+/**
+ * The status as the functions parse it: leniently. The spec says what to do, the status only
+ * what was seen, and other tools may write it too. A malformed field reads as absent and a
+ * malformed condition is dropped (the function owning that type then writes a good one), so one
+ * bad write never makes the functions ignore the Streamer.
+ */
+export const StreamerStatus = z.looseObject({
+  ready: DeclaredStreamerStatus.shape.ready.catch(undefined),
+  observedGeneration: DeclaredStreamerStatus.shape.observedGeneration.catch(undefined),
+  conditions: z
+    .array(z.unknown())
+    .transform((items) => items.flatMap((item) => {
+      const parsed = Condition.safeParse(item);
+      return parsed.success ? [parsed.data] : [];
+    }))
+    .optional()
+    .catch(undefined),
+  configPush: DeclaredStreamerStatus.shape.configPush.catch(undefined),
 });
 export type StreamerStatus = z.infer<typeof StreamerStatus>;
 
@@ -108,7 +135,8 @@ export const Streamer = z.looseObject({
   apiVersion: z.literal(STREAMER_API_VERSION),
   kind: z.literal(STREAMER_KIND),
   metadata: StreamerMetadata,
+  /** Parsed strictly: a spec the schema refuses is not acted on. */
   spec: StreamerSpec,
-  status: StreamerStatus.optional(),
+  status: StreamerStatus.optional().catch(undefined),
 });
 export type Streamer = z.infer<typeof Streamer>;

@@ -6,5 +6,7 @@ export const ConditionType = {
   ready: 'StreamerReady',
   /** push-config: the latest configuration save through the media server API. */
   configSaved: 'StreamerConfigSaved',
+  /** reconcile-children: every child matches the Streamer, or which one the API server refused and why. */
+  childrenReady: 'ChildrenReady',
 } as const;
 export type ConditionType = (typeof ConditionType)[keyof typeof ConditionType];

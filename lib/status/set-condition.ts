@@ -22,8 +22,12 @@ export type SetConditionOptions = {
    * apply removes owned fields an apply leaves out. Compared with the live status to decide.
    */
   fields?: Record<string, unknown>;
-  /** Who records the Event on a transition: reportingInstance (the function) and action (Push, Probe). */
-  event: { reportingInstance: string; action: string };
+  /**
+   * Who records the Event on a transition: reportingInstance (the function) and action (Push,
+   * Probe); `type` chooses Normal or Warning for the new condition (default: Normal when True,
+   * else Warning). Warnings are for states that need a person, so "not yet" states pass Normal.
+   */
+  event: { reportingInstance: string; action: string; type?: (condition: Condition) => 'Normal' | 'Warning' };
   /** @default new Date() */
   now?: Date;
 };
@@ -68,7 +72,7 @@ export async function setCondition({
         regarding: streamer as unknown as KubeObject,
         reportingInstance: event.reportingInstance,
         event: {
-          type: condition.status === 'True' ? 'Normal' : 'Warning',
+          type: event.type ? event.type(condition) : condition.status === 'True' ? 'Normal' : 'Warning',
           reason: condition.reason,
           action: event.action,
           note: `${condition.type} is ${condition.status}: ${condition.message}`,

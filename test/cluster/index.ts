@@ -84,6 +84,8 @@ export type Cluster = ClusterInfo & {
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 export const knativeCrdDir = join(repoRoot, '..', 'shared', 'upstream', 'knative-crds');
 const relayScript = new URL('./relay.ts', import.meta.url).pathname;
+/** Extra kwok stages of this repo (e.g. pod-never-ready.yaml: Pods of a "-never-ready" image stay not Ready). */
+export const localStageDir = join(repoRoot, 'test', 'cluster', 'kwok-stages');
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -245,8 +247,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--bind-address=127.0.0.1',
       '--secure-port=0',
     ]);
-    const stageDir = join(binDir, 'kwok-stages');
-    const stages = (await readdir(stageDir)).map((file) => `--config=${join(stageDir, file)}`);
+    // kwok's own stages (copied from its module by build.sh), then the repo's (test/cluster/kwok-stages).
+    const stages: string[] = [];
+    for (const stageDir of [join(binDir, 'kwok-stages'), localStageDir]) {
+      for (const file of (await readdir(stageDir)).filter((f) => f.endsWith('.yaml')).sort()) stages.push(`--config=${join(stageDir, file)}`);
+    }
     run('kwok', [
       `--kubeconfig=${kubeconfigInside}`,
       '--manage-all-nodes=true',
@@ -328,8 +333,13 @@ export function renderKubeconfig({ server, token, caPem }: { server: string; tok
   return JSON.stringify(config, null, 2);
 }
 
-/** A Node that kwok manages; its pods get IPs in `podCidr`. */
-function kwokNode(name: string, podCidr: string) {
+/**
+ * A Node that kwok manages; its pods get IPs in 127.100.<subnet>.0/24 (loopback), or in the
+ * given CIDR (a sealed cluster's 10.244.x.0/24). Exported so a test can add a node of the same
+ * shape (e.g. with a taint) to a running cluster.
+ */
+export function kwokNode(name: string, subnet: number | string, taints: { key: string; value?: string; effect: string }[] = []) {
+  const podCidr = typeof subnet === 'string' ? subnet : `127.100.${subnet}.0/24`;
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -343,7 +353,7 @@ function kwokNode(name: string, podCidr: string) {
       },
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    spec: { podCIDR: podCidr, podCIDRs: [podCidr] },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr], ...(taints.length ? { taints } : {}) },
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },

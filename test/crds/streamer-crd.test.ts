@@ -80,6 +80,64 @@ rejected.run();
 
 // ---
 
+const refused = suite('Streamer CRD refuses what can never work, naming the field and the limit');
+
+const base = quickstartManifest.spec;
+const emptyDir = (name: string, mountPath: string) => ({ name, mountPath, emptyDir: {} });
+const neverWork: [string, string, Record<string, unknown>, RegExp][] = [
+  ['a 44-character name', 'a'.repeat(44), base, /metadata\.name must be at most 43 characters/],
+  ['a name that is not a Service name', '1st-streamer', base, /metadata\.name must be a DNS-1035 label/],
+  ['a name with a dot', 'my.streamer', base, /metadata\.name must be a DNS-1035 label/],
+  ['hostPort 81 (the API port inside the container)', 'bad', { ...base, hostPort: 81 }, /spec\.hostPort: Invalid value: .*must not be 81/],
+  ['hostPort equal to adminHostPort', 'bad', { ...base, hostPort: 8080, adminHostPort: 8080 }, /spec\.adminHostPort: Invalid value: .*must differ from spec\.hostPort/],
+  ['a volume name that is not a DNS label', 'bad', { ...base, volumes: [emptyDir('Storage_Bad', '/storage')] }, /spec\.volumes\[0\]\.name: Invalid value: .*must be a valid Pod volume name/],
+  // volumes is a map list keyed by name (server-side apply answers before validation does).
+  ['two volumes with one name', 'bad', { ...base, volumes: [emptyDir('data', '/a'), emptyDir('data', '/b')] }, /spec\.volumes: duplicate entries for key \[name="data"\]/],
+  ['a volume with no source', 'bad', { ...base, volumes: [{ name: 'x', mountPath: '/x' }] }, /spec\.volumes\[0\]: Invalid value: .*must contain a volume type/],
+  ['a volume with two sources', 'bad', { ...base, volumes: [{ name: 'x', mountPath: '/x', emptyDir: {}, hostPath: { path: '/x' } }] }, /spec\.volumes\[0\]: Invalid value: .*exactly one volume type/],
+  ['a mountPath on the config directory', 'bad', { ...base, volumes: [emptyDir('x', '/etc/flussonic/flussonic.conf.d')] }, /spec\.volumes\[0\]\.mountPath: Invalid value: .*operator mounts the media server configuration there/],
+  ['a mountPath inside the config directory', 'bad', { ...base, volumes: [emptyDir('x', '/etc/flussonic/flussonic.conf.d/extra')] }, /spec\.volumes\[0\]\.mountPath: Invalid value: .*must not be \/etc\/flussonic\/flussonic\.conf\.d or inside it/],
+  ['a relative mountPath', 'bad', { ...base, volumes: [emptyDir('x', 'storage')] }, /spec\.volumes\[0\]\.mountPath: Invalid value: .*must be an absolute path/],
+  ['configExtra larger than one ConfigMap holds', 'bad', { ...base, configExtra: { 'a.conf': 'x'.repeat(600_000), 'b.conf': 'y'.repeat(500_000) } }, /spec\.configExtra: Invalid value: .*too large.*1047552 characters/],
+  ['spec.env replacing FLUSSONIC_EDIT_AUTH', 'bad', { ...base, env: [{ name: 'FLUSSONIC_EDIT_AUTH', value: 'admin:x' }] }, /spec\.env: Invalid value: .*must not set FLUSSONIC_EDIT_AUTH.*set spec\.editAuth instead/],
+  ['a negative nvidiaGpuCount', 'bad', { ...base, nvidiaGpuCount: -1 }, /spec\.nvidiaGpuCount: Invalid value: .*must be 0 or more/],
+];
+for (const [what, name, spec, message] of neverWork) {
+  refused(`${what}, saying which field and why`, async () => {
+    // Server-side: client-side apply would copy a large configExtra into an annotation.
+    const result = await apply(named(name, quickstartManifest, spec), ['--server-side']);
+    assert.is.not(result.code, 0, 'must be refused');
+    assert.match(result.stderr, message);
+  });
+}
+
+// What could work under upstream is accepted; the operator converges it by a documented rule.
+const mayWork: [string, string, Record<string, unknown>][] = [
+  ['a 43-character name', 'n'.repeat(43), base],
+  ['spec.env replacing an operator variable (FLUSSONIC_HOSTNAME)', 'env-override', { ...base, env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] }],
+  ['spec.env repeating a name', 'env-repeat', { ...base, env: [{ name: 'A', value: '1' }, { name: 'A', value: '2' }] }],
+  ['a volume named like the operator\'s config volume', 'volume-name', { ...base, volumes: [emptyDir('streamer-operator-config', '/data')] }],
+  ['a mountPath next to the config directory', 'mount-next', { ...base, volumes: [emptyDir('x', '/etc/flussonic/flussonic.conf.d2')] }],
+  ['configExtra just under the limit', 'big-config', { ...base, configExtra: { 'a.conf': 'x'.repeat(1047552 - 18 - 'a.conf'.length) } }],
+  ['hostPort 80 with adminHostPort 81', 'ports', { ...base, hostPort: 80, adminHostPort: 81 }],
+];
+for (const [what, name, spec] of mayWork) {
+  refused(`accepts ${what}`, async () => {
+    const result = await apply(named(name, quickstartManifest, spec), ['--server-side']);
+    assert.is(result.code, 0, result.stderr);
+  });
+}
+
+refused('two volumes with one name, applied client-side: the duplicate is named', async () => {
+  const result = await apply(named('bad', quickstartManifest, { ...base, volumes: [emptyDir('data', '/a'), emptyDir('data', '/b')] }));
+  assert.is.not(result.code, 0);
+  assert.match(result.stderr, /spec\.volumes\[1\]: Duplicate value: \{"name":"data"\}/);
+});
+
+refused.run();
+
+// ---
+
 const policy = suite('streamer version admission policy');
 
 const latest = named('floating', quickstartManifest, { ...quickstartManifest.spec, version: 'latest' });

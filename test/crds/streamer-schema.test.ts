@@ -5,6 +5,41 @@ import * as assert from 'uvu/assert';
 import { openApiSchema, ourCrd, policyDocuments, upstreamCrd, withoutDescriptions } from './crd-file.ts';
 
 const ours = openApiSchema(ourCrd);
+
+type Rule = { rule: string; message?: string };
+
+/**
+ * Keys this CRD may add to an upstream field's schema: CEL rules, and the bounds their cost
+ * estimate needs (each set beyond what could ever work: a volume name over 63 characters, a
+ * mountPath over PATH_MAX, more configExtra than one ConfigMap holds), and volumes as a map
+ * list keyed by name (two volumes of one name can never form a Pod).
+ */
+const ADDED_KEYS = ['x-kubernetes-validations', 'maxItems', 'maxLength', 'maxProperties', 'x-kubernetes-list-type', 'x-kubernetes-list-map-keys'];
+
+/** Our schema without descriptions and without the ADDED_KEYS upstream lacks at the same place. */
+function withoutRules(ours: unknown, upstream: unknown): unknown {
+  if (Array.isArray(ours)) return ours.map((v, i) => withoutRules(v, Array.isArray(upstream) ? upstream[i] : undefined));
+  if (ours !== null && typeof ours === 'object') {
+    const theirs = (upstream ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.entries(ours)
+        .filter(([key]) => key !== 'description' && (!ADDED_KEYS.includes(key) || key in theirs))
+        .map(([key, inner]) => [key, withoutRules(inner, theirs[key])]),
+    );
+  }
+  return ours;
+}
+
+function collectRules(value: unknown, found: Rule[] = []): Rule[] {
+  if (Array.isArray(value)) value.forEach((v) => collectRules(v, found));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === 'x-kubernetes-validations') found.push(...(inner as Rule[]));
+      else collectRules(inner, found);
+    }
+  }
+  return found;
+}
 const upstream = openApiSchema(upstreamCrd);
 
 // ---
@@ -22,13 +57,20 @@ compat('has the same identity: group, kind, plural, scope, version', () => {
   assert.equal(ourCrd.spec.versions[0]?.subresources, { status: {} });
 });
 
-compat('keeps every upstream spec field with the same validation (descriptions aside)', () => {
+compat('keeps every upstream spec field with the same validation (descriptions, added CEL rules and their bounds aside)', () => {
   const upstreamSpec = upstream.properties?.['spec']?.properties ?? {};
   const ourSpec = ours.properties?.['spec']?.properties ?? {};
   assert.equal(Object.keys(ourSpec).sort(), Object.keys(upstreamSpec).sort());
   for (const [field, schema] of Object.entries(upstreamSpec)) {
-    assert.equal(withoutDescriptions(ourSpec[field]), withoutDescriptions(schema), field);
+    assert.equal(withoutRules(ourSpec[field], schema), withoutDescriptions(schema), field);
   }
+});
+
+compat('adds only CEL rules (x-kubernetes-validations), each with a message; upstream has none', () => {
+  const rules = collectRules(ours);
+  assert.equal(collectRules(upstream), []);
+  assert.ok(rules.length >= 10, `${rules.length} rules`);
+  for (const rule of rules) assert.ok(typeof rule.message === 'string' && rule.message.length > 10, JSON.stringify(rule));
 });
 
 compat('requires version and nodeName, like upstream', () => {

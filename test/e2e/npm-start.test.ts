@@ -55,7 +55,12 @@ function npmStart(args: string[]) {
     descendants: () => descendants(child.pid!),
     /** Ctrl-C: the terminal signals the whole foreground group. */
     async interrupt() {
-      process.kill(-child.pid!, 'SIGINT');
+      // ESRCH: the group already exited (then the test's own failure is the one to report).
+      try {
+        process.kill(-child.pid!, 'SIGINT');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+      }
       await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
     },
   };

@@ -41,4 +41,18 @@ response('the 400 body says what is wrong', () => {
   assert.equal(JSON.parse(answer.body ?? ''), { code: 'EVENT_INVALID', message: "event has no 'kind' extension" });
 });
 
+response('a transient error that asks for a delay is answered 503 with Retry-After (whole seconds)', () => {
+  const throttled = Object.assign(new KubeApiError({ method: 'PATCH', path: '/x', statusCode: 429, reason: 'TooManyRequests', message: 'slow down' }), { retryAfterSeconds: 2.5 });
+  const answer = toHttpResponse({ kind: 'failed', error: new TransientError('throttled', { cause: throttled }) });
+  assert.is(answer.status, 503);
+  assert.is(answer.headers['retry-after'], '3');
+  assert.is(toHttpResponse({ kind: 'failed', error: new TransientError('later', { retryAfterSeconds: 7 }) }).headers['retry-after'], '7');
+});
+
+response('no Retry-After without a requested delay, nor on answers that are not retried as transient', () => {
+  assert.is(toHttpResponse({ kind: 'failed', error: new TransientError('later') }).headers['retry-after'], undefined);
+  const odd = Object.assign(new TypeError('x'), { retryAfterSeconds: 5 });
+  assert.is(toHttpResponse({ kind: 'failed', error: odd }).headers['retry-after'], undefined);
+});
+
 response.run();

@@ -32,6 +32,11 @@ const golden = {
             },
           },
         },
+        tolerations: [
+          { operator: 'Exists', effect: 'NoSchedule' },
+          { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute' },
+          { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute' },
+        ],
         containers: [
           {
             name: 'streamer',
@@ -47,7 +52,8 @@ const golden = {
               { name: 'DO_NOT_DO_NET_TUNING', value: 'true' },
               { name: 'LICENSE_KEY', valueFrom: { secretKeyRef: { name: 'flussonic-license', key: 'license_key', optional: false } } },
               { name: 'FLUSSONIC_EDIT_AUTH', valueFrom: { secretKeyRef: { name: 'my-edit-auth-secret', key: 'edit_auth' } } },
-              { name: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH', valueFrom: { secretKeyRef: { name: 'config-auth-secret', key: 'auth_token' } } },
+              { name: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH', valueFrom: { secretKeyRef: { name: 'rich-license-storage', key: 'config_external_auth', optional: false } } },
+              { name: 'STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH_SOURCE', value: 'Secret config-auth-secret key auth_token' },
               { name: 'FLUSSONIC_CONFIG_EXTERNAL', value: 'http://$(STREAMER_OPERATOR_CONFIG_EXTERNAL_AUTH)@config-server/config' },
               { name: 'FLUSSONIC_CLUSTER_KEY', valueFrom: { secretKeyRef: { name: 'cluster-secret', key: 'cluster_key' } } },
               { name: 'MY_ENV_VAR', value: 'my-value' },

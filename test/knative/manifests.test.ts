@@ -225,12 +225,20 @@ const rules = (m: Manifest) => (m.rules as Rule[] | undefined) ?? [];
 const roles = [...byKind(full, 'ClusterRole'), ...byKind(full, 'Role')];
 const bindings = [...byKind(full, 'ClusterRoleBinding'), ...byKind(full, 'RoleBinding')];
 
-rbac('no wildcards, no escalate/bind/impersonate, no non-resource URLs', () => {
+// delete only where Kubernetes leaves no other way (recreating a child whose immutable fields
+// must change, unsticking a rollout), and only for the functions: never on Secrets.
+const DELETABLE = new Set(['statefulsets', 'services', 'rolebindings', 'pods']);
+
+rbac('no wildcards, no escalate/bind/impersonate/deletecollection, delete only on recreatable kinds, no non-resource URLs', () => {
   for (const role of roles) {
     for (const rule of rules(role)) {
       for (const value of [...(rule.apiGroups ?? []), ...(rule.resources ?? []), ...rule.verbs]) assert.is.not(value, '*', key(role));
-      for (const verb of ['escalate', 'bind', 'impersonate', 'deletecollection', 'delete']) {
+      for (const verb of ['escalate', 'bind', 'impersonate', 'deletecollection']) {
         assert.not.ok(rule.verbs.includes(verb), `${key(role)} grants ${verb}`);
+      }
+      if (rule.verbs.includes('delete')) {
+        assert.is(role.metadata.name, 'streamer-operator', `${key(role)} grants delete`);
+        for (const resource of rule.resources ?? []) assert.ok(DELETABLE.has(resource), `${key(role)} grants delete on ${resource}`);
       }
       assert.is(rule.nonResourceURLs, undefined, key(role));
     }

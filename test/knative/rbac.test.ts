@@ -87,6 +87,10 @@ matrix('streamer-operator: what the functions need', async () => {
       ['get', 'pods', 'user'],
       ['patch', 'pods', 'user'],
       ['create', 'events.events.k8s.io', 'user'],
+      ['list', 'events.events.k8s.io', 'user'],
+      // Recreating a child whose immutable fields must change; unsticking a rollout.
+      ...['statefulsets.apps', 'services', 'rolebindings.rbac.authorization.k8s.io', 'pods'].map((r): Row => ['delete', r, 'user']),
+      ['get', 'namespaces', 'all'],
     ],
     [
       // Streamers belong to their users.
@@ -96,8 +100,11 @@ matrix('streamer-operator: what the functions need', async () => {
       ['delete', 'streamers.media.flussonic.com', 'user'],
       ['deletecollection', 'streamers.media.flussonic.com', 'user'],
       ['watch', 'streamers.media.flussonic.com', 'all'],
-      // Nothing is deleted by hand: the garbage collector follows the owner references.
-      ...[...children, 'secrets', 'pods'].map((r): Row => ['delete', r, 'user']),
+      // Never deleted by hand: the garbage collector follows the owner references, and the
+      // license-storage Secret holds the media server's own data.
+      ...['secrets', 'configmaps', 'serviceaccounts', 'roles.rbac.authorization.k8s.io'].map((r): Row => ['delete', r, 'user']),
+      ...[...children, 'secrets', 'pods'].map((r): Row => ['deletecollection', r, 'user']),
+      ['delete', 'namespaces', 'all'],
       // Secrets can be read by name only, never enumerated, here or elsewhere.
       ['list', 'secrets', 'user'],
       ['watch', 'secrets', 'user'],

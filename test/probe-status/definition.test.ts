@@ -1,6 +1,6 @@
 // The probe-status function as Knative runs it: a CloudEvent about the StatefulSet over
 // functions-framework → the shell reads the Streamer → probeStatus → 204 with a log line;
-// a replay writes nothing.
+// a replay writes nothing (two reads: the StatefulSet and its Pod).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubeObject } from '../../lib/kube/client.ts';
@@ -38,7 +38,7 @@ fn('a StatefulSet event sets StreamerReady True and status.ready: 204, the outco
   const { status, log } = await post(setEvent());
   assert.is(status, 204);
   assert.is(log?.['function'], NAME);
-  assert.equal(log?.['result'], { streamerReady: 'True', reason: 'StatefulSetReady', reads: 1, writes: 2 });
+  assert.equal(log?.['result'], { streamerReady: 'True', reason: 'StatefulSetReady', reads: 2, writes: 2 });
   const stored = await readStreamer(admin, namespace, 'cam');
   assert.is(stored.status?.ready, true);
   assert.is(stored.status?.conditions?.find((c) => c.type === 'StreamerReady')?.status, 'True');
@@ -47,7 +47,7 @@ fn('a StatefulSet event sets StreamerReady True and status.ready: 204, the outco
 fn('the same event again: 204 and zero writes', async () => {
   const { status, log } = await post(setEvent());
   assert.is(status, 204);
-  assert.equal(log?.['result'], { streamerReady: 'True', reason: 'StatefulSetReady', reads: 1, writes: 0 });
+  assert.equal(log?.['result'], { streamerReady: 'True', reason: 'StatefulSetReady', reads: 2, writes: 0 });
 });
 
 fn.run();

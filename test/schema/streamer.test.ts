@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { z } from 'zod';
-import { Streamer, StreamerSpec, StreamerStatus } from '../../lib/schema/streamer.ts';
+import { DeclaredStreamerStatus, Streamer, StreamerSpec } from '../../lib/schema/streamer.ts';
 import { type JsonSchema, openApiSchema, ourCrd } from '../crds/crd-file.ts';
 import { everyFieldManifest, live, quickstartManifest, TEST_UID } from '../fixtures/streamers.ts';
 
@@ -24,6 +24,31 @@ parse('keeps metadata and status fields it does not know (loose)', () => {
   });
   assert.is(streamer.metadata['creationTimestamp'], '2026-01-01T00:00:00Z');
   assert.is(streamer.status?.['somethingNew'], 1);
+});
+
+parse('parses the status leniently: a malformed condition is dropped, malformed fields read as absent, the spec still counts', () => {
+  const good = { type: 'StreamerReady', status: 'True', reason: 'StatefulSetReady', message: 'ok', lastTransitionTime: '2026-01-14T10:00:00Z' };
+  const streamer = Streamer.parse({
+    ...quickstartManifest,
+    metadata: { name: 'simple', namespace: 'media', uid: 'u' },
+    status: {
+      ready: 'yes',
+      observedGeneration: -1,
+      configPush: { hash: 1 },
+      conditions: [good, { type: 'OtherTool', status: 'Maybe' }, { ...good, type: 'Stamped', lastTransitionTime: 'yesterday' }, 'junk'],
+    },
+  });
+  assert.equal(streamer.status?.conditions, [good]);
+  assert.is(streamer.status?.ready, undefined);
+  assert.is(streamer.status?.observedGeneration, undefined);
+  assert.is(streamer.status?.configPush, undefined);
+  assert.is(streamer.spec.version, 'v26.01-5');
+  assert.is(Streamer.parse({ ...quickstartManifest, metadata: { name: 's', namespace: 'm', uid: 'u' }, status: 'broken' }).status, undefined);
+});
+
+parse('parses the spec strictly: a malformed spec field still refuses the Streamer', () => {
+  const result = Streamer.safeParse({ ...quickstartManifest, spec: { ...quickstartManifest.spec, hostPort: 'eighty' }, metadata: { name: 's', namespace: 'm', uid: 'u' } });
+  assert.is(result.success, false);
 });
 
 parse('normalises an integer resourceFieldRef divisor to a string', () => {
@@ -127,7 +152,7 @@ agree('agree on the status', () => {
   const crdStatus = crdRoot.properties?.['status'];
   assert.ok(crdStatus, 'CRD has status');
   const problems: string[] = [];
-  compare(crdStatus, toJson(StreamerStatus), 'status', problems);
+  compare(crdStatus, toJson(DeclaredStreamerStatus), 'status', problems);
   assert.equal(problems, []);
 });
 
