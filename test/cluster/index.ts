@@ -224,7 +224,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     for (const dir of options.crdDirs ?? []) await applyYamlDir(kubectl, dir);
     if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
     if (options.crdDirs?.length || options.knativeCrds) {
-      await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+      await waitCrdsEstablished(kubectl);
     }
     for (const [index, name] of nodes.entries()) {
       const podCidr = net ? `10.244.${index + 1}.0/24` : `127.100.${subnetBase + index}.0/24`;
@@ -392,7 +392,19 @@ async function installKnativeCrds(kubectl: Kubectl, runDir: string, only = (_fil
  */
 export async function installServingCrds(kubectl: Kubectl, runDir: string): Promise<void> {
   await installKnativeCrds(kubectl, runDir, (file) => file.startsWith('serving-'));
-  await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+  await waitCrdsEstablished(kubectl);
+}
+
+/**
+ * Until every CRD is Established. `kubectl wait` fails outright on a CRD whose status has no
+ * conditions yet (just created, on a loaded machine), so it is retried within the bound.
+ */
+export async function waitCrdsEstablished(kubectl: Kubectl): Promise<void> {
+  await waitFor('CRDs Established', async () => {
+    const result = await kubectl.run(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { timeoutMs: 70_000 });
+    if (result.code !== 0) throw new Error(result.stderr.trim());
+    return true;
+  }, { timeoutMs: 90_000, intervalMs: 500 });
 }
 
 /** Marks namespaces made by createNamespace, so the test runner can remove them between files. */

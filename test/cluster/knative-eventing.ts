@@ -6,6 +6,7 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { waitCrdsEstablished } from './index.ts';
 import type { Kubectl } from './kubectl.ts';
 import { waitFor } from './wait.ts';
 
@@ -84,7 +85,7 @@ export async function installKnativeEventing({ kubectl, knativeBinDir, runDir, l
     const file = join(runDir, `knative-eventing-${index}.json`);
     await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     await kubectl.ok(['apply', '--server-side', '--force-conflicts', '-f', file], { timeoutMs: 180_000 });
-    if (index === 1) await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+    if (index === 1) await waitCrdsEstablished(kubectl);
   }
   log(`knative eventing: ${all.length} objects applied`);
   await waitForWebhooks(kubectl, all);
