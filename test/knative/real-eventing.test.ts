@@ -5,7 +5,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { harnessNamespaces } from '../cluster/netns.ts';
 import { isRunning } from '../cluster/processes.ts';
@@ -16,6 +16,13 @@ import { CHILD_KINDS } from '../reconcile/helpers.ts';
 import { OPERATOR_NAMESPACE, readyCondition, startKnativeSandbox } from '../sandbox/real-knative.ts';
 import { join } from 'node:path';
 
+// A crashed run's leftovers: a namespace (and its resolv.conf dir) whose owning process is gone.
+const deadPid = 4_194_000 + Math.floor(Math.random() * 300);
+const leftover = `sop-${deadPid}-dead`;
+if (!isRunning(deadPid)) {
+  execFileSync('ip', ['netns', 'add', leftover]);
+  mkdirSync(`/etc/netns/${leftover}`, { recursive: true });
+}
 const corednsDirExisted = existsSync('/etc/coredns');
 const flussonicDirExisted = existsSync('/etc/flussonic');
 const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'] });
@@ -31,6 +38,11 @@ const get = <T = Conditioned>(kind: string, name: string, namespace = OPERATOR_N
 const apply = (object: unknown) => kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(object) });
 const logText = async (files: string[]) => (await Promise.all(files.map((f) => readFile(f, 'utf8').catch(() => '')))).join('\n');
 const jsonLines = (text: string) => text.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+
+test('the start swept a crashed run\'s namespace and its resolv.conf dir', () => {
+  assert.not.ok(harnessNamespaces().includes(leftover));
+  assert.not.ok(existsSync(`/etc/netns/${leftover}`));
+});
 
 test('the Broker, the three Triggers, both ApiServerSources and the PingSource are Ready', async () => {
   const list = await kubectl.json<{ items: Conditioned[] }>(['get', 'brokers,triggers,apiserversources,pingsources', '-n', OPERATOR_NAMESPACE]);
