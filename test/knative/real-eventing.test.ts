@@ -83,11 +83,15 @@ test('a Streamer created by kubectl gets its children, becomes StreamerReady, an
   // The StatefulSet's Pod runs the media-server double (image flussonic/flussonic), which read its
   // edit_auth from the Pod's env and its config from the mounted ConfigMap at start.
   type StreamerObject = { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
+  let last = '';
   const conditionTrue = (type: string) => waitFor(`${type}=True for generation`, async () => {
     const streamer = await kubectl.json<StreamerObject>(['get', 'streamer', 'simple', '-n', ns]);
     const found = streamer.status?.conditions?.find((c) => c.type === type);
+    last = `generation ${streamer.metadata.generation}: ${JSON.stringify(streamer.status?.conditions)}`;
     return found?.status === 'True' && found.observedGeneration === streamer.metadata.generation ? found : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 250 });
+  }, { timeoutMs: 90_000, intervalMs: 250 }).catch((error: Error) => {
+    throw new Error(`${error.message}; last seen ${last}`);
+  });
   await conditionTrue('StreamerReady');
   await conditionTrue('StreamerConfigSaved');
   const media = await waitFor('the media double\'s start line', async () => {

@@ -43,6 +43,7 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
   }, { timeoutMs: 90_000, intervalMs: 2_000 });
   const urls = await serveKnativeServices(cluster.kubectl, OPERATOR_NAMESPACE, replicas);
   await waitForKnativeReady(cluster);
+  await waitForSettledPods(cluster);
   log(`knative/ applied on real Knative Eventing; Broker, Triggers and sources Ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     functionsUrl: urls['streamer-operator'] ?? '',
@@ -63,6 +64,26 @@ export async function waitForKnativeReady(cluster: Cluster, timeoutMs = 180_000)
   }, { timeoutMs, intervalMs: 1_000 }).catch((error: Error) => {
     throw new Error(`${error.message}; not ready: ${last}`);
   });
+}
+
+type DeploymentLike = { metadata: { name: string; generation?: number }; spec: { replicas?: number }; status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number } };
+
+/**
+ * Until every Deployment of the operator's namespace (the adapters the Knative controller made,
+ * the functions) has rolled out with no old Pod left, and the process runner runs each of its
+ * Pods: Ready conditions come first, and an event sent while an adapter is being replaced is lost.
+ */
+async function waitForSettledPods(cluster: Cluster): Promise<void> {
+  const kubelet = cluster.sealed?.kubelet;
+  await waitFor('the operator namespace\'s Deployments rolled out and running', async () => {
+    const deployments = await cluster.kubectl.json<{ items: DeploymentLike[] }>(['get', 'deployments', '-n', OPERATOR_NAMESPACE]);
+    const settled = deployments.items.every((d) =>
+      d.status?.observedGeneration === d.metadata.generation && d.status?.replicas === (d.spec.replicas ?? 1) && d.status?.updatedReplicas === (d.spec.replicas ?? 1));
+    if (!settled) return undefined;
+    const pods = await cluster.kubectl.json<{ items: { metadata: { name: string; deletionTimestamp?: string } }[] }>(['get', 'pods', '-n', OPERATOR_NAMESPACE]);
+    const running = new Set(kubelet?.running() ?? []);
+    return pods.items.every((p) => !p.metadata.deletionTimestamp && running.has(`${OPERATOR_NAMESPACE}/${p.metadata.name}`)) ? true : undefined;
+  }, { timeoutMs: 120_000, intervalMs: 500 });
 }
 
 export function readyCondition(object: Conditioned) {
