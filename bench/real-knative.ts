@@ -102,11 +102,18 @@ try {
     }, { timeoutMs: 60_000, intervalMs: 20 });
     creates.push(Date.now() - t0);
     type S = KubeObject & { status?: { conditions?: { type: string; status: string; observedGeneration?: number }[] } };
-    const saved = () => waitFor('StreamerConfigSaved', async () => {
+    let last = '';
+    const conditionTrue = (type: string) => waitFor(type, async () => {
       const s = await kube.get<S>({ apiVersion: 'media.flussonic.com/v1alpha1', kind: 'Streamer', namespace: sns, name: 'simple' });
-      const c = s?.status?.conditions?.find((x) => x.type === 'StreamerConfigSaved');
+      const c = s?.status?.conditions?.find((x) => x.type === type);
+      last = JSON.stringify(s?.status?.conditions);
       return c?.status === 'True' && c.observedGeneration === s?.metadata.generation ? true : undefined;
-    }, { timeoutMs: 90_000, intervalMs: 20 });
+    }, { timeoutMs: 90_000, intervalMs: 20 }).catch((error: Error) => {
+      throw new Error(`${error.message}; last conditions ${last}`);
+    });
+    const saved = () => conditionTrue('StreamerConfigSaved');
+    // As the test does: the media server must be up (StreamerReady) before its config is saved.
+    await conditionTrue('StreamerReady');
     await saved();
     const t1 = Date.now();
     await cluster.kubectl.ok(['patch', 'streamer', 'simple', '-n', sns, '--type=merge', '-p', JSON.stringify({ spec: { configExtra: { 'extra.conf': `stream s${i} {\n  input fake://fake;\n}\n` } } })]);
