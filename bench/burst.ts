@@ -1,13 +1,10 @@
 // Many Streamers created at once through the sandbox's event path: when the
 // last one has all seven children, when every event of the burst has been
 // handled, and what each function did meanwhile (from its log lines).
-import type { KubeClient, KubeTransport } from '../lib/kube/client.ts';
-import type { Cluster } from '../test/cluster/index.ts';
-import type { Sandbox } from '../test/sandbox/operator.ts';
 import { trackChildren } from './children.ts';
 import { readLines } from './function-logs.ts';
 import { ms, summarize, type Summary } from './stats.ts';
-import { BENCH_NODES, benchStreamer, createLicenseSecret } from './streamers.ts';
+import { BENCH_NODES, benchStreamer, createLicenseSecret, type BenchRun } from './streamers.ts';
 
 const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const;
 /** POSTs in flight while creating: "at once", without one TLS connection per Streamer. */
@@ -17,14 +14,7 @@ const CONVERGE_TIMEOUT_MS = 180_000;
 
 export type BurstFunction = { fn: string; events: number; coalesced: number; reads: number; writes: number; duration: Summary };
 
-export async function floodCreates({ cluster, sandbox, kube, transport, count, progress }: {
-  cluster: Cluster;
-  sandbox: Sandbox;
-  kube: KubeClient;
-  transport: KubeTransport;
-  count: number;
-  progress: (line: string) => void;
-}) {
+export async function floodCreates({ cluster, sandbox, kube, transport, count, progress }: BenchRun) {
   const namespace = await cluster.createNamespace('bench-flood');
   await createLicenseSecret(kube, namespace);
   const tracker = await trackChildren({ transport, namespace });

@@ -18,6 +18,10 @@ export function countingClient(kube: KubeClient): { kube: KubeClient; tally: Tal
       add(tally.reads, `LIST ${query.kind}`);
       return kube.list(query);
     },
+    listPage(query) {
+      add(tally.reads, `LIST ${query.kind}`);
+      return kube.listPage(query);
+    },
     apply(object: KubeObject, options) {
       add(tally.writes, `APPLY ${object.kind}${options?.subresource ? `/${options.subresource}` : ''}`);
       return kube.apply(object, options);

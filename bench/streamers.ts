@@ -1,7 +1,9 @@
 // The Streamers the benches create: the spec's quickstart without its
 // adminHostPort (one hostPort-81 Pod fits on a node; the benches run hundreds),
 // on a node of the bench cluster, with the license Secret it refers to.
-import type { KubeClient, KubeObject } from '../lib/kube/client.ts';
+import type { KubeClient, KubeObject, KubeTransport } from '../lib/kube/client.ts';
+import type { Cluster } from '../test/cluster/index.ts';
+import type { Sandbox } from '../test/sandbox/operator.ts';
 import { STREAMER_API_VERSION, STREAMER_KIND } from '../lib/schema/streamer.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 
@@ -19,3 +21,13 @@ export async function createLicenseSecret(kube: KubeClient, namespace: string): 
   if (!ref?.name || !ref.key) throw new Error('the quickstart fixture no longer names a license Secret');
   await kube.create({ apiVersion: 'v1', kind: 'Secret', metadata: { name: ref.name, namespace }, stringData: { [ref.key]: 'bench-license' } });
 }
+
+/** What a many-Streamer bench runs against, and where it reports progress. */
+export type BenchRun = {
+  cluster: Cluster;
+  sandbox: Sandbox;
+  kube: KubeClient;
+  transport: KubeTransport;
+  count: number;
+  progress: (line: string) => void;
+};

@@ -8,6 +8,7 @@ import { http } from '@google-cloud/functions-framework';
 import type { EventRequest, EventResponse } from '../lib/events/index.ts';
 import type { KubeTransport } from '../lib/kube/client.ts';
 import { defaultTransport } from '../lib/kube/config.ts';
+import { limitTransport, rateLimitsFromEnv } from '../lib/kube/rate-limit.ts';
 import { createLogger } from '../lib/runtime/log.ts';
 import { lazyHandler, type Handler } from '../lib/runtime/register.ts';
 import * as reconcileChildren from './reconcile-children/definition.ts';
@@ -16,10 +17,11 @@ import * as probeStatus from './probe-status/definition.ts';
 
 export const TARGET = 'streamer-operator';
 const log = createLogger();
-// One Kubernetes connection pool for the three functions of this process, made on first use.
+// One Kubernetes connection pool for the three functions of this process, made on first use,
+// behind one rate limiter for the whole replica (lib/kube/rate-limit.ts).
 let transport: Promise<KubeTransport> | undefined;
 const sharedTransport = () => {
-  transport ??= defaultTransport().catch((error) => {
+  transport ??= defaultTransport().then((t) => limitTransport(t, rateLimitsFromEnv())).catch((error) => {
     transport = undefined; // try again on the next request
     throw error;
   });

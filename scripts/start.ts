@@ -7,8 +7,11 @@
 //                                          each streamer Pod, and the spec's quickstart Streamer
 //   npm start -- --no-example              the same without the example Streamer
 //   npm start -- --kubeconfig <path>       the functions, adapters and resync against a cluster
-//                                          (also when KUBECONFIG is set)
-//   npm start -- --resync-seconds <n>      resync period against a cluster (default: the PingSource's, 60 s;
+//                                          (also when KUBECONFIG is set; a list a:b is merged as
+//                                          kubectl merges it)
+//   npm start -- --context <name>          with --kubeconfig or KUBECONFIG: that context instead of
+//                                          the current-context
+//   npm start -- --resync-seconds <n>      resync period against a cluster (default: the PingSource's, 10 min;
 //                                          locally the real PingSource of knative/ ticks)
 import { copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -20,10 +23,12 @@ import { OPERATOR_NAMESPACE, startKnativeSandbox } from '../test/sandbox/real-kn
 import { STANDIN_SUFFIX } from '../test/sandbox/knative-service.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { createLogger } from '../lib/runtime/log.ts';
+import { contextKubeconfig, needsSingleFile } from './context-kubeconfig.ts';
 
 const { values } = parseArgs({
   options: {
     kubeconfig: { type: 'string' },
+    context: { type: 'string' },
     'no-example': { type: 'boolean', default: false },
     'resync-seconds': { type: 'string' },
   },
@@ -55,8 +60,11 @@ const podLines = (pod: string, line: string) => {
 if (target) {
   progress(`running against the cluster of ${target}; building the ApiServerSource adapter if needed`);
   binDir = await buildBinaries(progress);
-  kubeconfig = target;
+  kubeconfig = needsSingleFile(target, values.context)
+    ? await contextKubeconfig({ kubectl: join(binDir, 'kubectl'), kubeconfig: target, context: values.context, out: join(local, 'kubeconfig-context') })
+    : target;
 } else {
+  if (values.context) throw new Error('--context chooses a context of --kubeconfig or KUBECONFIG; without either, npm start runs its own cluster');
   progress('starting the local control plane and Knative Eventing (the first build of their Go binaries takes about 14 minutes on 2 cores, plus module downloads)');
   cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
     process.stderr.write(`npm start: ${error.message}\n`);

@@ -3,6 +3,7 @@
 // See lib/reconcile/children.ts and lib/reconcile/children-condition.ts.
 import { FIELD_MANAGER } from '../../lib/reconcile/children.ts';
 import { reconcileAndReport } from '../../lib/reconcile/children-condition.ts';
+import { childrenResyncCheck } from '../../lib/reconcile/resync-check.ts';
 import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 
 export const NAME = 'reconcile-children';
@@ -20,6 +21,7 @@ const CONVERGED_LIMIT = 10_000;
 export const definition: FunctionDefinition = {
   name: NAME,
   fieldManager: FIELD_MANAGER,
+  resyncCheck: childrenResyncCheck,
   async work({ kube, streamer, cause }) {
     const { uid, generation } = streamer.metadata;
     if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && converged.get(uid) === generation) {

@@ -1,6 +1,6 @@
 // Errors of the event intake, and the rule that decides which failures the Knative Broker
 // should retry. Callers branch on `code` / `instanceof` / `isTransient`, never on message text.
-import { KubeApiError, KubeNetworkError } from '../kube/errors.ts';
+import { KubeApiError, KubeCredentialError, KubeNetworkError } from '../kube/errors.ts';
 
 /**
  * The request is not a usable event: not a CloudEvent, a required attribute or ApiServerSource
@@ -57,14 +57,14 @@ export function isClientNodeApiException(error: unknown): error is Error & { cod
 
 /**
  * True when retrying the same event later may succeed: a TransientError; an API answer of
- * 408/409/429/5xx (our KubeApiError or client-node's ApiException); a network failure (our
- * KubeNetworkError, a Node/undici error code such as ECONNREFUSED, undici fetch's
+ * 408/409/429/5xx (our KubeApiError or client-node's ApiException); credentials that could not
+ * be obtained (KubeCredentialError); a network failure (our KubeNetworkError, a Node/undici error code such as ECONNREFUSED, undici fetch's
  * `TypeError: fetch failed`, an AbortSignal timeout). Looks through `cause` chains.
  */
 export function isTransient(error: unknown): boolean {
   let current: unknown = error;
   for (let depth = 0; depth < 8 && current !== undefined && current !== null; depth++) {
-    if (current instanceof TransientError || current instanceof KubeNetworkError) return true;
+    if (current instanceof TransientError || current instanceof KubeNetworkError || current instanceof KubeCredentialError) return true;
     if (current instanceof KubeApiError) return isRetryableStatus(current.statusCode);
     if (isClientNodeApiException(current)) return isRetryableStatus(current.code);
     if (typeof current !== 'object') return false;

@@ -27,5 +27,18 @@ export class KubeNetworkError extends Error {
   }
 }
 
+/**
+ * Credentials for the API server could not be obtained: an exec plugin failed or printed
+ * no ExecCredential, a token or certificate file is unreadable, an OIDC refresh failed.
+ * Transient (a plugin may reach its cloud on the next try; a rotated file may reappear).
+ */
+export class KubeCredentialError extends Error {
+  override name = 'KubeCredentialError' as const;
+  readonly code = 'KUBE_CREDENTIAL_ERROR' as const;
+  constructor(message: string, options: { cause: unknown }) {
+    super(message, options);
+  }
+}
+
 export const isNotFound = (error: unknown) => error instanceof KubeApiError && error.statusCode === 404;
 export const isConflict = (error: unknown) => error instanceof KubeApiError && error.statusCode === 409;

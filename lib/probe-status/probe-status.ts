@@ -66,15 +66,14 @@ export async function probeStatus({
     read = { kind: 'unreadable', message: describeError(error).message };
   }
   const failedCreate = read.kind === 'found' && pod === null ? await latestFailedCreate(kube, namespace, name) : undefined;
-  const input = readyCondition({ name, read, desiredHash: desiredStatefulSetHash(streamer), pod, ...(failedCreate ? { failedCreate } : {}) });
+  const { input, fields } = readyStatus({ streamer, read, pod, ...(failedCreate ? { failedCreate } : {}) });
   const ready = input.status === 'True';
-  const observedGeneration = ready ? streamer.metadata.generation : streamer.status?.observedGeneration;
   const result = await setCondition({
     kube,
     streamer,
     fieldManager: PROBE_STATUS_FIELD_MANAGER,
     input,
-    fields: { ready, ...(observedGeneration !== undefined ? { observedGeneration } : {}) },
+    fields,
     event: { reportingInstance, action: 'Probe', type: (condition) => readyEventType(condition.reason as ReadyReason) },
     now,
   });
@@ -91,12 +90,24 @@ export async function probeStatus({
   };
 }
 
+/**
+ * StreamerReady and the other status fields probe-status owns, from what it read (pure: the
+ * resync decides from lists with it). `pod`: undefined when not read, null when absent.
+ */
+export function readyStatus({ streamer, read, pod, failedCreate }: { streamer: Streamer; read: StatefulSetRead; pod: KubeObject | null | undefined; failedCreate?: string }) {
+  const name = childNames(streamer).statefulSet;
+  const input = readyCondition({ name, read, desiredHash: desiredStatefulSetHash(streamer), pod, ...(failedCreate ? { failedCreate } : {}) });
+  const ready = input.status === 'True';
+  const observedGeneration = ready ? streamer.metadata.generation : streamer.status?.observedGeneration;
+  return { input, fields: { ready, ...(observedGeneration !== undefined ? { observedGeneration } : {}) } };
+}
+
 /** The applied-hash reconcile-children stamps on the StatefulSet for this generation's spec. */
 function desiredStatefulSetHash(streamer: Streamer): string | undefined {
   return stampHash(buildStatefulSet(streamer) as KubeObject).metadata.annotations?.[APPLIED_HASH_ANNOTATION];
 }
 
-function controlledBy(pod: KubeObject, setName: string): boolean {
+export function controlledBy(pod: KubeObject, setName: string): boolean {
   return (pod.metadata.ownerReferences ?? []).some((r) => r.controller && r.kind === 'StatefulSet' && r.name === setName);
 }
 

@@ -37,8 +37,7 @@ export async function readEditAuth({ kube, streamer }: { kube: KubeClient; strea
   if (source.secretKeyRef) {
     const { name, key } = source.secretKeyRef;
     const secret = name ? await kube.get<DataObject>({ apiVersion: 'v1', kind: 'Secret', namespace, name }) : null;
-    const encoded = secret?.data?.[key];
-    return { value: decode(encoded, `Secret ${name}`, key, secret !== null), version: versionOf(secret) };
+    return editAuthFromSecret(secret, { name, key });
   }
   if (source.configMapKeyRef) {
     const { name, key } = source.configMapKeyRef;
@@ -48,6 +47,15 @@ export async function readEditAuth({ kube, streamer }: { kube: KubeClient; strea
     return { value, version: versionOf(map) };
   }
   throw new EditAuthUnavailableError('spec.editAuth must be a secretKeyRef or configMapKeyRef for the operator to reach the media server API');
+}
+
+/**
+ * edit_auth from a Secret as read or listed (null: not found), for the key `ref` names. Pure.
+ * @throws EditAuthUnavailableError when the Secret or its key is missing or empty.
+ */
+export function editAuthFromSecret(secret: KubeObject | null, { name, key }: { name?: string; key: string }): EditAuthValue {
+  const encoded = (secret as DataObject | null)?.data?.[key];
+  return { value: decode(encoded, `Secret ${name}`, key, secret !== null), version: versionOf(secret) };
 }
 
 function decode(encoded: string | undefined, where: string, key: string, found: boolean): string {

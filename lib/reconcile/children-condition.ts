@@ -30,7 +30,7 @@ import { syncConfigExternalAuth, type ConfigExternalAuthOutcome } from './config
 /** Field manager of ChildrenReady on the status subresource. */
 export const CHILDREN_STATUS_FIELD_MANAGER = 'streamer-operator-reconcile-children';
 
-export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict', 'ConfigExternalAuthUnavailable'] as const;
+export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict', 'ConfigExternalAuthUnavailable', 'Recreating'] as const;
 export type ChildrenReason = (typeof ChildrenReason)[number];
 
 export type ReportedOutcome =
@@ -65,7 +65,12 @@ export async function reconcileAndReport({
     const input = { type: ConditionType.childrenReady, status: 'False' as const, reason: 'ConfigExternalAuthUnavailable', message: auth.message };
     return reportFailure(kube, streamer, reportingInstance, input, now);
   }
-  const input: ConditionInput = { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
+  // A child being recreated (immutable fields; its delete event brings the create) is progress,
+  // not a failure: False with reason Recreating, and no Warning (reconcileChildren's Normal
+  // StatefulSetRecreated Event says why).
+  const input: ConditionInput = outcome.pending.length > 0
+    ? { type: ConditionType.childrenReady, status: 'False', reason: 'Recreating', message: `waiting for the old ${outcome.pending.join(', ')} to be deleted before it is created again` }
+    : { type: ConditionType.childrenReady, status: 'True', reason: 'ChildrenApplied', message: 'every child matches the Streamer' };
   const { written, previous } = await record(kube, streamer, input, now);
   if (written && previous?.status === 'False') {
     await tryEvent(kube, streamer, reportingInstance, { type: 'Normal', reason: 'ChildrenApplied', action: 'Apply', note: `ChildrenReady is True again (was ${previous.reason})` });

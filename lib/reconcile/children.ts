@@ -25,6 +25,7 @@ import { ChildConflictError, conflictOf, type ChildConflict } from './child-conf
 import { APPLIED_HASH_ANNOTATION, isSubset, needsApply, stampHash } from './drift.ts';
 import { immutableChanges } from './immutable.ts';
 import { ensureLicenseStorage } from './license-storage.ts';
+import { guardedApply, isSupersededBy } from './stale-generation.ts';
 import { reconcilePod } from './pod.ts';
 
 export { POD_FIELD_MANAGER } from './pod.ts';
@@ -160,9 +161,12 @@ async function reconcileStatefulSet(
   desired: KubeObject,
   outcome: ChildrenOutcome,
   beforeCreate: () => Promise<void>,
+  attempt = 1,
 ): Promise<KubeObject | null> {
   const key = keyOf(desired);
   const live = ours(await kube.get(key), streamer);
+  // Never from an older generation than the live one was built from (stale-generation.ts).
+  if (isSupersededBy(streamer, live)) return live;
   if (live?.metadata.deletionTimestamp) {
     // Our own foreground delete (or someone's) is under way: the old Pod goes first, then the
     // StatefulSet; its delete event brings the create.
@@ -185,8 +189,15 @@ async function reconcileStatefulSet(
   if (!needsApply(desired, live)) return live;
   if (!live) await beforeCreate();
   const template = (o: KubeObject | null) => (o?.spec as { template?: unknown } | undefined)?.template;
+  let applied: KubeObject;
+  try {
+    // A compare-and-swap on the StatefulSet read above: a 409 reads and decides again.
+    applied = await kube.apply(guardedApply(desired, streamer, live), { force: true });
+  } catch (error) {
+    if (isConflict(error) && attempt < 3) return reconcileStatefulSet(kube, streamer, desired, outcome, beforeCreate, attempt + 1);
+    throw error;
+  }
   outcome.restarted = live !== null && !isSubset(template(desired), template(live));
-  const applied = await kube.apply(desired, { force: true });
   outcome[live ? 'updated' : 'created'].push('StatefulSet');
   return applied;
 }

@@ -4,8 +4,11 @@
 // a clear message instead of a crash loop.
 import type { KubeTransport } from '../kube/client.ts';
 import { defaultTransport } from '../kube/config.ts';
+import { limitTransport, rateLimitsFromEnv } from '../kube/rate-limit.ts';
 import { HEALTH_PATHS, type EventRequest, type EventResponse } from '../events/index.ts';
 import { createLogger, type Logger } from './log.ts';
+import { DEFAULT_PAGE_SIZE } from './resync.ts';
+import { createWorkGate, type WorkGate } from './work-gate.ts';
 import { makeStreamerFunction, type StreamerFunctionOptions } from './streamer-function.ts';
 
 export type Handler = (req: EventRequest, res: EventResponse) => Promise<void>;
@@ -20,14 +23,25 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env) {
   };
   return {
     resyncConcurrency: number('RESYNC_CONCURRENCY', 4),
-    resyncJitterMs: number('RESYNC_JITTER_MS', 2_000),
+    resyncDeadlineMs: number('RESYNC_DEADLINE_MS', 40_000),
+    resyncPageSize: number('RESYNC_PAGE_SIZE', DEFAULT_PAGE_SIZE),
+    /** Events worked on at once by this process, all functions together (work-gate.ts). */
+    eventsInFlight: Math.max(1, Math.floor(number('MAX_EVENTS_IN_FLIGHT', 10))),
   };
 }
 
-/** A handler whose dependencies are created once, on first use. */
+/** One gate per process: the three functions of the combined service share it. */
+let processGate: WorkGate | undefined;
+
+/**
+ * A handler whose dependencies are created once, on first use. The default transport is the
+ * kubeconfig or in-cluster one behind this process's rate limiter (KUBE_QPS, KUBE_BURST,
+ * KUBE_MAX_IN_FLIGHT; lib/kube/rate-limit.ts); a caller sharing one transport between
+ * functions passes it limited already.
+ */
 export function lazyHandler(
   definition: FunctionDefinition,
-  { transport = () => defaultTransport(), log = createLogger(), env = process.env }: {
+  { transport = async () => limitTransport(await defaultTransport(), rateLimitsFromEnv(env)), log = createLogger(), env = process.env }: {
     transport?: () => Promise<KubeTransport>;
     log?: Logger;
     env?: NodeJS.ProcessEnv;
@@ -37,7 +51,7 @@ export function lazyHandler(
   const settings = runtimeSettings(env);
   const build = async () =>
     makeStreamerFunction({
-      resync: { concurrency: settings.resyncConcurrency, jitterMs: settings.resyncJitterMs },
+      resync: { concurrency: settings.resyncConcurrency, deadlineMs: settings.resyncDeadlineMs, pageSize: settings.resyncPageSize },
       ...definition,
       transport: await transport(),
       log,
@@ -64,6 +78,7 @@ export function lazyHandler(
       res.end(`${definition.name} cannot reach Kubernetes: ${(error as Error).message}`);
       return;
     }
-    await handler(req, res);
+    processGate ??= createWorkGate(settings.eventsInFlight);
+    await processGate.run(() => handler(req, res));
   };
 }

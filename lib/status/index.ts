@@ -9,5 +9,5 @@ export {
   sameCondition,
   type ConditionInput,
 } from './condition.ts';
-export { applyStatus } from './apply-status.ts';
-export { setCondition, type SetConditionOptions, type SetConditionResult } from './set-condition.ts';
+export { applyStatus, StatusConflictError } from './apply-status.ts';
+export { plannedCondition, setCondition, type SetConditionOptions, type SetConditionResult } from './set-condition.ts';

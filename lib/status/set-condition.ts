@@ -1,6 +1,13 @@
 // The one path by which a function records its condition: decide from the freshly read
 // Streamer whether anything would change, write only then, and record an Event on a
 // transition. Replays and stale events read the same state, so they write nothing.
+//
+// Under scale-out the write is a compare-and-swap on the Streamer's resourceVersion (see
+// apply-status.ts): status writes to one Streamer form one sequence, each decided from the
+// status the previous one left. So lastTransitionTime and the transition Event move once per
+// real transition, never for a replica's stale view (True, then a stale False, then True).
+// Read the Streamer before the state the condition describes (the StatefulSet, the Pod): a
+// write then either reflects a read made after every earlier status write, or conflicts.
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { recordEvent } from '../kube/events.ts';
 import { describeError } from '../events/describe-error.ts';
@@ -30,6 +37,11 @@ export type SetConditionOptions = {
   event: { reportingInstance: string; action: string; type?: (condition: Condition) => 'Normal' | 'Warning' };
   /** @default new Date() */
   now?: Date;
+  /**
+   * Write only onto `streamer`'s resourceVersion (StatusConflictError otherwise).
+   * @default true
+   */
+  precondition?: boolean;
 };
 
 export type SetConditionResult = {
@@ -44,10 +56,27 @@ export type SetConditionResult = {
 };
 
 /**
+ * What setCondition would store, and whether that differs from `streamer`'s status (pure: a
+ * resync decides from a list with it, without writing).
+ */
+export function plannedCondition({
+  streamer,
+  input,
+  fields = {},
+  now = new Date(),
+}: Pick<SetConditionOptions, 'streamer' | 'input' | 'fields' | 'now'>): { previous: Condition | undefined; condition: Condition; changed: boolean } {
+  const previous = findCondition(streamer, input.type);
+  const condition = nextCondition({ previous, input, generation: streamer.metadata.generation, now });
+  return { previous, condition, changed: !sameCondition(previous, condition) || !isSubset(fields, streamer.status ?? {}) };
+}
+
+/**
  * Sets the function's condition (and fields) on the Streamer when they differ from what is
  * stored: zero requests when nothing changed. lastTransitionTime moves only when the status
  * changes; observedGeneration is the Streamer's generation.
- * @throws what the status apply throws (KubeApiError, KubeNetworkError): the caller's event is retried.
+ * @throws StatusConflictError when the Streamer changed since it was read: nothing was written
+ *   and no Event recorded; re-read it and decide again (lib/runtime does). Otherwise what the
+ *   status apply throws (KubeApiError, KubeNetworkError): the caller's event is retried.
  */
 export async function setCondition({
   kube,
@@ -57,14 +86,11 @@ export async function setCondition({
   fields = {},
   event,
   now = new Date(),
+  precondition = true,
 }: SetConditionOptions): Promise<SetConditionResult> {
-  const previous = findCondition(streamer, input.type);
-  const condition = nextCondition({ previous, input, generation: streamer.metadata.generation, now });
-  const fieldsStored = isSubset(fields, streamer.status ?? {});
-  if (sameCondition(previous, condition) && fieldsStored) {
-    return { condition, previous, written: false, transitioned: false };
-  }
-  await applyStatus({ kube, streamer, fieldManager, condition, fields });
+  const { previous, condition, changed } = plannedCondition({ streamer, input, fields, now });
+  if (!changed) return { condition, previous, written: false, transitioned: false };
+  await applyStatus({ kube, streamer, fieldManager, condition, fields, precondition });
   const result: SetConditionResult = { condition, previous, written: true, transitioned: isTransition(previous, condition) };
   if (result.transitioned) {
     try {

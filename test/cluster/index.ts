@@ -18,6 +18,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { buildBinaries, buildKnativeBinaries } from './binaries.ts';
+import { createClientCa, type ClientCa } from './client-ca.ts';
 import { imageTable } from './images.ts';
 import type { ImageTable, Kubelet } from './kubelet.ts';
 import { startSealedAddons } from './sealed-addons.ts';
@@ -63,6 +64,8 @@ export type ClusterInfo = {
   network: 'loopback' | 'sealed';
   /** The sealed network namespace (`ip netns` name), when network is 'sealed'. */
   netns?: string;
+  /** The CA the API server trusts for client certificates (--client-ca-file); see client-ca.ts. */
+  clientCa: ClientCa;
 };
 
 export type Cluster = ClusterInfo & {
@@ -169,12 +172,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
           '--endpoint-reconciler-type=none',
           '--service-cluster-ip-range=10.0.0.0/24',
         ];
+    const clientCa = await createClientCa(join(runDir, 'client-ca'));
     const apiserver = run('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
       `--secure-port=${apiPort}`,
       ...networkFlags,
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(runDir, 'tokens.csv')}`,
+      `--client-ca-file=${clientCa.certFile}`,
       '--authorization-mode=RBAC',
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${saKey}`,
@@ -295,7 +300,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
     const info: ClusterInfo = {
       kubeconfig, server, token, caPem, binDir, runDir, nodes,
-      pids: processes.map((p) => p.pid),
+      pids: processes.map((p) => p.pid), clientCa,
       network,
       ...(net ? { netns: net.name } : {}),
     };

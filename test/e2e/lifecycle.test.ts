@@ -293,6 +293,25 @@ test('children Flussonic\'s own operator made for the same Streamer are adopted:
   assert.is(owner.metadata.ownerReferences[0]?.uid, streamer!.metadata.uid);
 });
 
+test('a Streamer deleted and created again at once under the same name: the old one\'s leftovers are never adopted, and it converges once they are collected', async () => {
+  const { ns, pod: old } = await createQuickstart('e2e-lc-again');
+  const first = await kubectl.json<StreamerView>(['get', 'streamer', 'simple', '-n', ns]);
+  const from = sandbox.broker.deliveries.length;
+  await kubectl.ok(['delete', 'streamer', 'simple', '-n', ns, '--wait=false']);
+  await apply(ns, quickstartManifest);
+  const second = await kubectl.json<StreamerView>(['get', 'streamer', 'simple', '-n', ns]);
+  assert.is.not(second.metadata.uid, first.metadata.uid);
+  const pod = await readyPod(ns, { notUid: old.metadata.uid, timeoutMs: 90_000 });
+  await condition(ns, 'ChildrenReady', (c) => c.status === 'True', 60_000);
+  for (const [kind, name] of [['statefulset', 'simple-streamer'], ['configmap', 'simple-config'], ['secret', 'simple-license-storage'], ['service', 'simple-headless'], ['serviceaccount', 'simple-sa'], ['role', 'simple-role'], ['rolebinding', 'simple-rb']]) {
+    const child = await kubectl.json<{ metadata: { ownerReferences?: { uid: string; controller?: boolean }[] } }>(['get', kind!, name!, '-n', ns]);
+    assert.equal(child.metadata.ownerReferences?.filter((r) => r.controller).map((r) => r.uid), [second.metadata.uid], `${kind} belongs to the new Streamer only`);
+  }
+  assert.ok(pod.metadata.uid);
+  await settle();
+  assert.equal(sandbox.broker.deliveries.slice(from).filter((d) => d.deadLettered), [], 'no dead letters');
+});
+
 // --- 4. tainted nodes
 
 test('a Streamer on a node tainted NoSchedule runs there (a plain Pod stays Pending)', async () => {

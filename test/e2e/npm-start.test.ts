@@ -128,4 +128,58 @@ test('npm start -- --kubeconfig runs the functions, adapters and resync against 
   assert.is((await cluster.kubectl(['get', '--raw', '/readyz'])).stdout.trim(), 'ok');
 });
 
+test('a new user\'s bad input in npm start: refused with the field named, or reported and fixed, never dead-lettered', async () => {
+  const npm = npmStart(['--', '--no-example']);
+  let pids: number[] = [];
+  try {
+    await npm.ready();
+    const output = npm.output();
+    const kubeconfig = /kubeconfig: (\S+)/.exec(output)?.[1];
+    const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
+    const kubectl = (args: string[], input?: string) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      const child = execFile(kubectlPath!, [`--kubeconfig=${kubeconfig}`, ...args], (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }));
+      child.stdin?.end(input ?? '');
+    });
+    const apply = (spec: Record<string, unknown>) => kubectl(['apply', '-f', '-'], JSON.stringify({ ...quickstartManifest, spec: { ...quickstartManifest.spec, ...spec } }));
+    const condition = (type: string, ok: (c: { status: string; reason: string; message: string; observedGeneration?: number }, generation: number) => boolean) =>
+      waitFor(type, async () => {
+        const streamer = JSON.parse((await kubectl(['get', 'streamer', 'simple', '-o', 'json'])).stdout) as { metadata: { generation: number }; status?: { conditions?: { type: string; status: string; reason: string; message: string; observedGeneration?: number }[] } };
+        const found = streamer.status?.conditions?.find((c) => c.type === type);
+        return found && ok(found, streamer.metadata.generation) ? found : undefined;
+      }, { timeoutMs: 90_000, intervalMs: 250 });
+    const current = (c: { status: string; observedGeneration?: number }, generation: number) => c.status === 'True' && c.observedGeneration === generation;
+
+    // Refused at apply, naming the field (the issue's hostPort 81 and volume name cases).
+    const port = await apply({ hostPort: 81 });
+    assert.is(port.code, 1);
+    assert.match(port.stderr, /spec\.hostPort: Invalid value: .*must not be 81/);
+    const volume = await apply({ volumes: [{ name: 'Storage_Bad', mountPath: '/storage', emptyDir: {} }] });
+    assert.match(volume.stderr, /spec\.volumes\[0\]\.name: Invalid value: .*must be a valid Pod volume name/);
+    const long = await kubectl(['apply', '-f', '-'], JSON.stringify({ ...quickstartManifest, metadata: { name: 'a'.repeat(44) } }));
+    assert.match(long.stderr, /metadata\.name must be at most 43 characters/);
+
+    // The issue's natural override converges.
+    assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }] })).code, 0);
+    await condition('StreamerReady', current);
+    await condition('ChildrenReady', current);
+
+    // What only the API server sees is reported; fixing it converges.
+    assert.is((await apply({ env: [{ name: 'FLUSSONIC_HOSTNAME', value: 'my-host' }], selectorLabels: { app: 'not a label value!' } })).code, 0);
+    const refused = await condition('ChildrenReady', (c) => c.status === 'False');
+    assert.match(refused.message, /the API server refused .* \(422 Invalid\)/);
+    assert.is((await apply({ selectorLabels: { app: 'fixed' } })).code, 0);
+    await condition('ChildrenReady', current);
+    await condition('StreamerReady', current);
+
+    const events = JSON.parse((await kubectl(['get', 'events.events.k8s.io', '-o', 'json'])).stdout) as { items: { type: string; reason: string; regarding?: { kind?: string } }[] };
+    const warnings = events.items.filter((e) => e.type === 'Warning' && e.regarding?.kind === 'Streamer').map((e) => e.reason);
+    assert.equal(warnings, ['ApplyRefused'], 'one Warning: the refusal; none for progress');
+    assert.not.match(npm.output(), /"outcome":"dead-letter"/);
+    pids = npm.descendants();
+  } finally {
+    await npm.interrupt();
+  }
+  await assertAllGone(pids);
+});
+
 test.run();

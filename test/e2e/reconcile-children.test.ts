@@ -11,7 +11,8 @@ import { quickstartManifest } from '../fixtures/streamers.ts';
 import { childVersions, CHILD_KINDS, kubeFor } from '../reconcile/helpers.ts';
 import { apiServerEvent, useSandbox } from './sandbox.ts';
 
-const { cluster, sandbox } = await useSandbox();
+// Three replicas per function, every event delivered twice and out of order: the scenarios hold under scale-out.
+const { cluster, sandbox } = await useSandbox({ chaos: { maxDelayMs: 300 }, replicas: 3 });
 const kube = await kubeFor(cluster);
 const url = `${sandbox.functions.urls['reconcile-children']}/reconcile-children`;
 const test = suite('reconcile-children end to end');

@@ -3,15 +3,15 @@ import { useCluster } from '../cluster/shared.ts';
 import { startSandbox, type Sandbox } from '../sandbox/operator.ts';
 import type { Cluster } from '../cluster/index.ts';
 
-export async function useSandbox(options: { mediaServers?: boolean; chaos?: { maxDelayMs: number } } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
+export async function useSandbox(options: { mediaServers?: boolean; chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
   const cluster = await useCluster();
   const sandbox = await startSandbox({
     kubeconfig: cluster.kubeconfig,
     binDir: cluster.binDir,
     resyncIntervalMs: 0, // tests tick by hand
-    functionEnv: { RESYNC_JITTER_MS: '50' },
     mediaServers: options.mediaServers ?? true,
     ...(options.chaos ? { chaos: options.chaos } : {}),
+    ...(options.replicas ? { replicas: options.replicas } : {}),
   });
   return { cluster, sandbox };
 }

@@ -1,6 +1,6 @@
 // StreamerReady and StreamerConfigSaved end to end, with every event delivered
 // twice and out of order: the real ApiServerSource adapters, the Triggers in
-// knative/, the three functions, and a media-server double on each Pod's IP.
+// knative/, three replicas of each function, and a media-server double on each Pod's IP.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { namespacePerTest } from '../cluster/namespaces.ts';
@@ -8,7 +8,7 @@ import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
 import { useSandbox } from './sandbox.ts';
 
-const { cluster, sandbox } = await useSandbox({ chaos: { maxDelayMs: 300 } });
+const { cluster, sandbox } = await useSandbox({ chaos: { maxDelayMs: 300 }, replicas: 3 });
 const test = suite('conditions end to end (duplicated, shuffled delivery)');
 
 type Condition = { type: string; status: string; reason: string; message: string; observedGeneration?: number; lastTransitionTime: string };

@@ -24,36 +24,29 @@ bounded('runs every item once and never more than `concurrency` at a time', asyn
   );
   assert.is(maxInFlight, 4);
   assert.equal([...seen].sort((a, b) => a - b), items);
-  assert.equal(summary, { ok: 25, failed: 0, errors: [] });
+  assert.equal(summary, { ok: 25, failed: 0, skipped: 0, errors: [] });
 });
 
-bounded('sleeps a random jitter in [0, jitterMs) before each start', async () => {
-  const randoms = [0, 0.5, 0.999, 0.25];
-  const slept: number[] = [];
-  const started: string[] = [];
-  await runBounded(
-    ['a', 'b', 'c', 'd'],
+bounded('starts nothing after the deadline; what never started is counted as skipped', async () => {
+  let clock = 0;
+  const started: number[] = [];
+  const summary = await runBounded(
+    [1, 2, 3, 4, 5, 6],
     async (item) => {
-      started.push(`${item}@${slept.length}`);
+      started.push(item);
+      await tick();
+      clock += 10; // each task takes 10 "ms"
     },
-    {
-      concurrency: 1,
-      jitterMs: 1000,
-      random: () => randoms.shift() ?? 0,
-      sleep: async (ms) => {
-        slept.push(ms);
-      },
-    },
+    { concurrency: 2, deadline: 25, now: () => clock },
   );
-  assert.equal(slept, [0, 500, 999, 250]);
-  // Each task starts after its own sleep.
-  assert.equal(started, ['a@1', 'b@2', 'c@3', 'd@4']);
+  // 1 and 2 start at 0; 3 and 4 at 10 and 20; at 30 and 40 the deadline has passed.
+  assert.equal(started, [1, 2, 3, 4]);
+  assert.equal([summary.ok, summary.failed, summary.skipped], [4, 0, 2]);
 });
 
-bounded('no jitter means no sleep', async () => {
-  let sleeps = 0;
-  await runBounded([1, 2], async () => {}, { concurrency: 2, sleep: async () => void sleeps++ });
-  assert.is(sleeps, 0);
+bounded('no deadline runs everything', async () => {
+  const summary = await runBounded([1, 2, 3], async () => {}, { concurrency: 1, now: () => Number.MAX_SAFE_INTEGER });
+  assert.equal([summary.ok, summary.skipped], [3, 0]);
 });
 
 bounded('collects failures without stopping the other items', async () => {
@@ -77,7 +70,7 @@ bounded('collects failures without stopping the other items', async () => {
 });
 
 bounded('an empty list resolves at once', async () => {
-  assert.equal(await runBounded([], async () => {}, { concurrency: 3 }), { ok: 0, failed: 0, errors: [] });
+  assert.equal(await runBounded([], async () => {}, { concurrency: 3 }), { ok: 0, failed: 0, skipped: 0, errors: [] });
 });
 
 bounded('rejects a concurrency below 1 or not an integer', async () => {

@@ -13,6 +13,7 @@ import { buildLicenseStorageSecret } from '../../lib/k8s/secret.ts';
 import { buildServiceAccount } from '../../lib/k8s/service-account.ts';
 import { buildService } from '../../lib/k8s/service.ts';
 import { buildStatefulSet } from '../../lib/k8s/stateful-set.ts';
+import { pingInterval } from '../sandbox/sources.ts';
 import { matchesTrigger } from '../sandbox/trigger-filter.ts';
 import {
   byKind,
@@ -144,11 +145,12 @@ delivery('Trigger filters are what Knative\'s webhook accepts (one dialect per i
   for (const trigger of byKind(base, 'Trigger')) matchesTrigger(trigger, {});
 });
 
-delivery('the PingSource ticks every minute into the Broker with {"op":"resync"}', () => {
+delivery('the PingSource ticks every ten minutes (the Service scales to zero in between) into the Broker with {"op":"resync"}', () => {
   const [ping, ...more] = byKind(base, 'PingSource');
   assert.is(more.length, 0);
   const spec = ping!.spec as { schedule: string; contentType: string; data: string; sink: { ref: unknown } };
-  assert.is(spec.schedule, '* * * * *');
+  assert.is(spec.schedule, '*/10 * * * *');
+  assert.is(pingInterval(base as never)?.intervalMs, 600_000, 'the sandbox ticks at the same period');
   assert.is(spec.contentType, 'application/json');
   assert.equal(JSON.parse(spec.data), { op: 'resync' });
   assert.equal(spec.sink.ref, { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'streamer-operator' });

@@ -80,6 +80,9 @@ matrix('streamer-operator: what the functions need', async () => {
       ['patch', 'streamers.media.flussonic.com', 'user', 'status'],
       ['update', 'streamers.media.flussonic.com', 'user', 'finalizers'],
       ...children.flatMap((r) => (['get', 'create', 'patch'] as const).map((v): Row => [v, r, 'user'])),
+      // The resync lists the children it compares in memory (not ConfigMaps or Secrets).
+      ...children.filter((r) => r !== 'configmaps').map((r): Row => ['list', r, 'all']),
+      ['list', 'pods', 'all'],
       ['get', 'secrets', 'user'],
       ['create', 'secrets', 'user'],
       ['patch', 'secrets', 'user'],

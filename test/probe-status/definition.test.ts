@@ -38,6 +38,7 @@ fn('a StatefulSet event sets StreamerReady True and status.ready: 204, the outco
   const { status, log } = await post(setEvent());
   assert.is(status, 204);
   assert.is(log?.['function'], NAME);
+  // Reads: the StatefulSet and its Pod, at once (lib/probe-status/probe-status.ts).
   assert.equal(log?.['result'], { streamerReady: 'True', reason: 'StatefulSetReady', reads: 2, writes: 2 });
   const stored = await readStreamer(admin, namespace, 'cam');
   assert.is(stored.status?.ready, true);

@@ -39,7 +39,9 @@ fn('a Pod event pushes the config: 204, StreamerConfigSaved True, the outcome in
   assert.is(status, 204);
   assert.is(double.config, renderMediaServerConfig(await readStreamer(admin, namespace, 'cam')));
   assert.is(log?.['function'], NAME);
-  assert.equal(log?.['result'], { configSaved: 'True', reason: 'ConfigSaved', pushed: true, reads: 2, writes: 2 });
+  // Reads: the Pod, the edit_auth Secret, and the Streamer again after the save (the check that
+  // no newer edit landed meanwhile); writes: the status and the transition Event.
+  assert.equal(log?.['result'], { configSaved: 'True', reason: 'ConfigSaved', pushed: true, reads: 3, writes: 2 });
 });
 
 fn('the same event again: 204, zero writes, no media request', async () => {

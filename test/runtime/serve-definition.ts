@@ -15,10 +15,13 @@ export type ServedFunction = {
   close(): Promise<void>;
 };
 
-export async function serveDefinition(cluster: Pick<Cluster, 'kubeconfig'>, definition: FunctionDefinition): Promise<ServedFunction> {
+let served = 0;
+
+/** Serves `definition` with its runtime settings read from `env`. */
+export async function serveDefinition(cluster: Pick<Cluster, 'kubeconfig'>, definition: FunctionDefinition, env: NodeJS.ProcessEnv = process.env): Promise<ServedFunction> {
   const logs: Record<string, unknown>[] = [];
-  const target = `${definition.name}-under-test`;
-  ff.http(target, lazyHandler(definition, { transport: () => transportFromKubeconfig(cluster.kubeconfig), log: (line) => logs.push(line) }));
+  const target = `${definition.name}-under-test-${++served}`;
+  ff.http(target, lazyHandler(definition, { transport: () => transportFromKubeconfig(cluster.kubeconfig), log: (line) => logs.push(line), env }));
   const server = getTestServer(target);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

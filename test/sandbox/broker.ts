@@ -42,8 +42,12 @@ export type Broker = {
 export type BrokerOptions = {
   triggers: TriggerLike[];
   matches(trigger: TriggerLike, attributes: Record<string, string>): boolean;
-  /** The URL a Trigger's subscriber resolves to, or undefined to skip it. */
-  resolve(trigger: TriggerLike): string | undefined;
+  /**
+   * The URL a Trigger's subscriber resolves to, or undefined to skip it. Several URLs stand for
+   * a scaled-out Service: each delivery attempt goes to one of them at random, as Knative's load
+   * balancing would send it to any replica.
+   */
+  resolve(trigger: TriggerLike): string | readonly string[] | undefined;
   log?: (fields: Record<string, unknown>) => void;
   /** Cap on each backoff wait, so tests stay fast. @default 5000 */
   maxBackoffMs?: number;
@@ -69,14 +73,18 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
   const deliveries: Delivery[] = [];
   const inFlight = new Set<Promise<void>>();
 
-  async function deliver(trigger: TriggerLike, target: string, headers: Record<string, string>, body: string, attributes: Record<string, string>) {
+  const pick = (targets: readonly string[]) => targets[Math.floor(Math.random() * targets.length)] as string;
+
+  async function deliver(trigger: TriggerLike, targets: readonly string[], headers: Record<string, string>, body: string, attributes: Record<string, string>) {
     const retries = trigger.spec.delivery?.retry ?? 0;
     const base = parseDuration(trigger.spec.delivery?.backoffDelay, 200);
     const exponential = trigger.spec.delivery?.backoffPolicy !== 'linear';
     let status: number | 'network-error' = 'network-error';
     let attempts = 0;
+    let target = pick(targets);
     for (let attempt = 0; attempt <= retries; attempt++) {
       attempts++;
+      target = pick(targets);
       try {
         const response = await request(target, { method: 'POST', headers, body, headersTimeout: 60_000, bodyTimeout: 60_000 });
         await response.body.dump();
@@ -122,14 +130,15 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       }
       for (const trigger of options.triggers) {
         if (!options.matches(trigger, attributes)) continue;
-        const target = options.resolve(trigger);
-        if (!target) continue;
+        const resolved = options.resolve(trigger);
+        if (!resolved || resolved.length === 0) continue;
+        const targets = typeof resolved === 'string' ? [resolved] : resolved;
         const chaos = options.duplicateAndShuffle;
         const copies = chaos ? 2 : 1;
         for (let copy = 0; copy < copies; copy++) {
           const delay = chaos ? Math.floor((chaos.random ?? Math.random)() * chaos.maxDelayMs) : 0;
           const job = (delay ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve())
-            .then(() => deliver(trigger, target, headers, body, attributes))
+            .then(() => deliver(trigger, targets, headers, body, attributes))
             .finally(() => inFlight.delete(job));
           inFlight.add(job);
         }

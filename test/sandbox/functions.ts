@@ -1,5 +1,6 @@
 // Runs each operator function as its own process with functions-framework's
-// server on a loopback port, as Knative would run each Service.
+// server on a loopback port, as Knative would run each Service; with `replicas`,
+// several processes per function, as Knative runs a scaled-out Service.
 import { join } from 'node:path';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,9 +15,12 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 const serveScript = new URL('../../scripts/serve-function.ts', import.meta.url).pathname;
 
 export type RunningFunctions = {
+  /** The first replica of each function. */
   urls: Record<FunctionName, string>;
+  /** Every replica of each function (the first is `urls`). */
+  replicaUrls: Record<FunctionName, string[]>;
   processes: Managed[];
-  /** Each function's log file is `<logDir>/<name>.log`. */
+  /** Each function's log file is `<logDir>/<name>.log`; further replicas log to `<name>-<n>.log`. */
   logDir: string;
   stop(): Promise<void>;
 };
@@ -26,6 +30,8 @@ export async function startFunctions({
   env = {},
   logDir,
   stdout,
+  replicas = 1,
+  serveArgs = (name, port) => [serveScript, name, String(port), '127.0.0.1'],
 }: {
   kubeconfig: string;
   env?: Record<string, string>;
@@ -33,6 +39,10 @@ export async function startFunctions({
   logDir?: string;
   /** Also echo each function's log lines here (npm start). */
   stdout?: (line: string) => void;
+  /** Processes per function. @default 1 */
+  replicas?: number;
+  /** Node arguments serving function `name` on `port` (e.g. a built bundle). @default scripts/serve-function.ts from the sources */
+  serveArgs?: (name: FunctionName, port: number) => string[];
 }): Promise<RunningFunctions> {
   const dir = logDir ?? (await mkdtemp(join(tmpdir(), 'streamer-functions-')));
   const forgetDir = logDir ? () => false : removeOnExit(dir);
@@ -42,26 +52,33 @@ export async function startFunctions({
   };
   const processes: Managed[] = [];
   const urls = {} as Record<FunctionName, string>;
+  const replicaUrls = {} as Record<FunctionName, string[]>;
   try {
     for (const name of FUNCTION_NAMES) {
-      const port = await freePort();
-      const managed = startProcess({
-        name,
-        command: process.execPath,
-        args: [serveScript, name, String(port), '127.0.0.1'],
-        logFile: join(dir, `${name}.log`),
-        env: { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production', ...env },
-        onLine: stdout,
-      });
-      processes.push(managed);
-      urls[name] = `http://127.0.0.1:${port}`;
+      replicaUrls[name] = [];
+      for (let replica = 0; replica < replicas; replica++) {
+        const port = await freePort();
+        const managed = startProcess({
+          name: replica === 0 ? name : `${name}-${replica}`,
+          command: process.execPath,
+          args: serveArgs(name, port),
+          logFile: join(dir, replica === 0 ? `${name}.log` : `${name}-${replica}.log`),
+          env: { ...process.env, KUBECONFIG: kubeconfig, NODE_ENV: 'production', ...env },
+          onLine: stdout,
+        });
+        processes.push(managed);
+        replicaUrls[name].push(`http://127.0.0.1:${port}`);
+      }
+      urls[name] = replicaUrls[name][0] as string;
     }
     for (const name of FUNCTION_NAMES) {
-      await waitFor(`${name} /health/readiness`, async () => {
-        const response = await request(`${urls[name]}/health/readiness`);
-        await response.body.dump();
-        return response.statusCode === 200 ? true : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 50 });
+      for (const url of replicaUrls[name]) {
+        await waitFor(`${name} ${url}/health/readiness`, async () => {
+          const response = await request(`${url}/health/readiness`);
+          await response.body.dump();
+          return response.statusCode === 200 ? true : undefined;
+        }, { timeoutMs: 30_000, intervalMs: 50 });
+      }
     }
   } catch (error) {
     await Promise.all(processes.map((p) => p.stop()));
@@ -70,6 +87,7 @@ export async function startFunctions({
   }
   return {
     urls,
+    replicaUrls,
     processes,
     logDir: dir,
     async stop() {

@@ -66,7 +66,15 @@ export async function startMediaServers({
           await entry.double.stop();
         }
       }
-      const double = await startMediaDouble({ host: ip, port: API_PORT, editAuth });
+      let double: MediaDouble;
+      try {
+        double = await startMediaDouble({ host: ip, port: API_PORT, editAuth });
+      } catch (error) {
+        // One address taken (another cluster on this machine's loopback range) must not keep
+        // the Pods after it from getting theirs; the next sync tries it again.
+        log({ function: 'sandbox', outcome: 'media-server-failed', pod: key, error: (error as Error).message });
+        continue;
+      }
       running.set(uid, { key, double, editAuth });
       log({ function: 'sandbox', outcome: 'media-server-started', pod: key, url: double.url });
     }

@@ -20,7 +20,7 @@ export type SandboxOptions = {
   binDir: string;
   /** Resync period; @default the PingSource schedule in knative/ (a minute). 0 = no automatic ticks. */
   resyncIntervalMs?: number;
-  /** Extra environment for the functions (e.g. RESYNC_JITTER_MS). */
+  /** Extra environment for the functions (e.g. RESYNC_CONCURRENCY). */
   functionEnv?: Record<string, string>;
   /** Run media-server doubles for streamer Pods. @default true */
   mediaServers?: boolean;
@@ -29,6 +29,10 @@ export type SandboxOptions = {
   functionLines?: (line: string) => void;
   /** Deliver every event twice and out of order (see startBroker). */
   chaos?: { maxDelayMs: number };
+  /** Processes per function; the Broker spreads deliveries across them. @default 1 */
+  replicas?: number;
+  /** How each function process is started (see startFunctions). @default from the sources */
+  serveArgs?: (name: FunctionName, port: number) => string[];
 };
 
 export type Sandbox = {
@@ -58,7 +62,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     cleanups.length = 0;
   };
   try {
-    const functions = await startFunctions({ kubeconfig: options.kubeconfig, env: options.functionEnv, stdout: options.functionLines });
+    const functions = await startFunctions({ kubeconfig: options.kubeconfig, env: options.functionEnv, stdout: options.functionLines, replicas: options.replicas ?? 1, ...(options.serveArgs ? { serveArgs: options.serveArgs } : {}) });
     cleanups.push(functions.stop);
 
     const broker = await startBroker({
@@ -67,7 +71,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       resolve(trigger) {
         const path = trigger.spec.subscriber?.uri ?? '';
         const name = FUNCTION_NAMES.find((n) => path.replace(/^\//, '').startsWith(n)) as FunctionName | undefined;
-        return name ? `${functions.urls[name]}${path}` : undefined;
+        return name ? functions.replicaUrls[name].map((url) => `${url}${path}`) : undefined;
       },
       log,
       maxBackoffMs: 2_000,

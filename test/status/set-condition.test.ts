@@ -1,8 +1,10 @@
 // setCondition and applyStatus against the real API server: one write per change and none
-// for a replay, lastTransitionTime semantics, Events on transitions, and two field managers
-// that each own their own condition.
+// for a replay, lastTransitionTime semantics, Events on transitions, two field managers
+// that each own their own condition, and writes only onto the Streamer the decision was made from.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { isTransient } from '../../lib/events/errors.ts';
+import { StatusConflictError } from '../../lib/status/apply-status.ts';
 import { setCondition } from '../../lib/status/set-condition.ts';
 import { useCluster } from '../cluster/shared.ts';
 import { adminClient, createStreamer, eventsAbout, patchSpec, readStreamer } from './streamers.ts';
@@ -79,9 +81,8 @@ set('a new generation alone writes observedGeneration once, lastTransitionTime k
 set('two field managers own their own conditions: neither apply removes the other', async () => {
   const streamer = await createStreamer(admin, { namespace, name: 'shared' });
   await setCondition({ kube: admin, streamer, fieldManager: 'test-probe', input: ready('True', 'StatefulSetReady'), fields: { ready: true }, event });
-  // push-config's view was read before probe's write: a stale baseline must not matter.
   await setCondition({
-    kube: admin, streamer, fieldManager: 'test-push',
+    kube: admin, streamer: await readStreamer(admin, namespace, 'shared'), fieldManager: 'test-push',
     input: { type: 'StreamerConfigSaved', status: 'False', reason: 'Forbidden', message: 'HTTP 403' },
     fields: { configPush: { hash: 'sha256:abc', podUID: 'p', editAuthVersion: '1' } },
     event: { reportingInstance: 'status-test', action: 'Push' },
@@ -94,6 +95,48 @@ set('two field managers own their own conditions: neither apply removes the othe
   assert.equal(stored.status?.conditions?.map((c) => `${c.type}=${c.status}`).sort(), ['StreamerConfigSaved=False', 'StreamerReady=False']);
   assert.equal(stored.status?.configPush, { hash: 'sha256:abc', podUID: 'p', editAuthVersion: '1' });
   assert.is(stored.status?.ready, false);
+});
+
+set('a decision made from a Streamer read before another write is refused (StatusConflictError): nothing written, no Event', async () => {
+  const stale = await readStreamer(admin, namespace, 'shared');
+  await setCondition({ kube: admin, streamer: stale, fieldManager: 'test-probe', input: ready('True', 'StatefulSetReady'), fields: { ready: true }, event });
+  const after = await readStreamer(admin, namespace, 'shared');
+  const events = (await eventsAbout(admin, after)).length;
+  // push-config's view was read before probe's write.
+  const error = await setCondition({
+    kube: admin, streamer: stale, fieldManager: 'test-push',
+    input: { type: 'StreamerConfigSaved', status: 'True', reason: 'ConfigSaved', message: 'saved' },
+    fields: { configPush: { hash: 'sha256:def', podUID: 'p', editAuthVersion: '1' } },
+    event: { reportingInstance: 'status-test', action: 'Push' },
+  }).then(() => undefined, (e: unknown) => e);
+  assert.instance(error, StatusConflictError);
+  assert.is((error as StatusConflictError).code, 'STATUS_CONFLICT');
+  assert.ok(isTransient(error), 'the Broker redelivers an event whose re-reads keep losing');
+  const stored = await readStreamer(admin, namespace, 'shared');
+  assert.is(stored.metadata.resourceVersion, after.metadata.resourceVersion);
+  assert.is((await eventsAbout(admin, stored)).length, events);
+  // The same decision from a fresh read lands.
+  const again = await setCondition({
+    kube: admin, streamer: stored, fieldManager: 'test-push',
+    input: { type: 'StreamerConfigSaved', status: 'True', reason: 'ConfigSaved', message: 'saved' },
+    fields: { configPush: { hash: 'sha256:def', podUID: 'p', editAuthVersion: '1' } },
+    event: { reportingInstance: 'status-test', action: 'Push' },
+  });
+  assert.ok(again.written);
+});
+
+set('without precondition a stale baseline still writes (for an outcome that is safe whatever happened since)', async () => {
+  const stale = await readStreamer(admin, namespace, 'shared');
+  await setCondition({ kube: admin, streamer: stale, fieldManager: 'test-probe', input: ready('False', 'NoReadyReplicas'), fields: { ready: false }, event });
+  const result = await setCondition({
+    kube: admin, streamer: stale, fieldManager: 'test-push', precondition: false,
+    input: { type: 'StreamerConfigSaved', status: 'Unknown', reason: 'Superseded', message: 'again' },
+    fields: { configPush: { hash: 'sha256:def', podUID: 'p', editAuthVersion: '1' } },
+    event: { reportingInstance: 'status-test', action: 'Push' },
+  });
+  assert.ok(result.written);
+  const stored = await readStreamer(admin, namespace, 'shared');
+  assert.equal(stored.status?.conditions?.map((c) => `${c.type}=${c.status}`).sort(), ['StreamerConfigSaved=Unknown', 'StreamerReady=False']);
 });
 
 set.run();
