@@ -4,6 +4,7 @@
 // for Knative's own Ready conditions on the Broker, Triggers and sources.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installServingCrds, repoRoot, type Cluster } from '../cluster/index.ts';
 import { installKnativeEventing } from '../cluster/knative-eventing.ts';
@@ -44,6 +45,7 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
   const urls = await serveKnativeServices(cluster.kubectl, OPERATOR_NAMESPACE, replicas);
   await waitForKnativeReady(cluster);
   await waitForSettledPods(cluster);
+  await waitForDataPath(cluster, () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'));
   log(`knative/ applied on real Knative Eventing; Broker, Triggers and sources Ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     functionsUrl: urls['streamer-operator'] ?? '',
@@ -84,6 +86,28 @@ async function waitForSettledPods(cluster: Cluster): Promise<void> {
     const running = new Set(kubelet?.running() ?? []);
     return pods.items.every((p) => !p.metadata.deletionTimestamp && running.has(`${OPERATOR_NAMESPACE}/${p.metadata.name}`)) ? true : undefined;
   }, { timeoutMs: 120_000, intervalMs: 500 });
+}
+
+/**
+ * Until one event really travels ApiServerSource → Broker → Trigger → reconcile-children: a
+ * labelled ConfigMap's ref.update, sent again until a function logs it. Ready conditions can come
+ * before the channel dispatcher serves the new subscriptions, and an event sent then is dropped.
+ */
+async function waitForDataPath(cluster: Cluster, logs: () => string[]): Promise<void> {
+  const name = 'sandbox-data-path-probe';
+  const manifest = (round: number) => JSON.stringify({
+    apiVersion: 'v1', kind: 'ConfigMap',
+    metadata: { name, namespace: OPERATOR_NAMESPACE, labels: { 'app.kubernetes.io/managed-by': 'streamer-operator' } },
+    data: { round: String(round) },
+  });
+  let round = 0;
+  await waitFor('an event through the Broker to the functions', async () => {
+    await cluster.kubectl.ok(['apply', '-f', '-'], { input: manifest(++round) });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const texts = await Promise.all(logs().map((f) => readFile(f, 'utf8').catch(() => '')));
+    return texts.join('\n').includes(`ConfigMap ${OPERATOR_NAMESPACE}/${name}`) ? true : undefined;
+  }, { timeoutMs: 120_000, intervalMs: 500 });
+  await cluster.kubectl(['delete', 'configmap', name, '-n', OPERATOR_NAMESPACE]);
 }
 
 export function readyCondition(object: Conditioned) {
