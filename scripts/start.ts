@@ -1,6 +1,8 @@
 // `npm start`: the operator running locally with one command.
 //
-//   npm start                              local sandbox: a control plane + kwok node in a sealed
+//   npm start                              the loopback sandbox (local Broker, adapters, functions,
+//                                          media doubles, see test/sandbox/operator.ts)
+//   npm start -- --real-knative            local sandbox: a control plane + kwok node in a sealed
 //                                          network namespace (root), real Knative Eventing,
 //                                          `kubectl apply -k knative/`, the functions as two
 //                                          replicas of the ksvc stand-in, a media-server double in
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'no-example': { type: 'boolean', default: false },
+    'real-knative': { type: 'boolean', default: false },
     'resync-seconds': { type: 'string' },
   },
 });
@@ -66,7 +69,8 @@ if (target) {
 } else {
   if (values.context) throw new Error('--context chooses a context of --kubeconfig or KUBECONFIG; without either, npm start runs its own cluster');
   progress('starting the local control plane and Knative Eventing (the first build of their Go binaries takes about 14 minutes on 2 cores, plus module downloads)');
-  cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
+  const network = values['real-knative'] ? 'sealed' : 'loopback';
+  cluster = await startCluster({ network, crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
     process.stderr.write(`npm start: ${error.message}\n`);
     process.exit(1);
   });
@@ -78,13 +82,16 @@ if (target) {
   await symlink(join(binDir, 'kubectl'), join(local, 'bin', 'kubectl'));
   // The quickstart's license Secret; the sandbox needs no real license.
   await cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']);
-  const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress });
-  functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
+  if (network === 'sealed') {
+    const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress });
+    functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
+  }
 }
 
 // Against an existing cluster: the functions, adapters and a local Broker here, as before.
-const sandbox: Sandbox | undefined = target
-  ? await startSandbox({ kubeconfig, binDir, resyncIntervalMs, mediaServers: false, log, functionLines })
+// Locally without --real-knative: the loopback cluster with the local Broker and media doubles.
+const sandbox: Sandbox | undefined = target || !values['real-knative']
+  ? await startSandbox({ kubeconfig, binDir, resyncIntervalMs, mediaServers: !target, log, functionLines })
   : undefined;
 if (sandbox) functionsAddress = Object.entries(sandbox.functions.urls).map(([n, u]) => `${n} ${u}`).join(', ');
 
