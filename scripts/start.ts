@@ -1,22 +1,28 @@
 // `npm start`: the operator running locally with one command.
 //
-//   npm start                              local sandbox: control plane + kwok node, the real
-//                                          ApiServerSource adapters, a local Broker routing by
-//                                          knative/'s Triggers, the three functions, media-server
-//                                          doubles, and the spec's quickstart Streamer
+//   npm start                              the loopback sandbox (local Broker, adapters, functions,
+//                                          media doubles, see test/sandbox/operator.ts)
+//   npm start -- --real-knative            local sandbox: a control plane + kwok node in a sealed
+//                                          network namespace (root), real Knative Eventing,
+//                                          `kubectl apply -k knative/`, the functions as two
+//                                          replicas of the ksvc stand-in, a media-server double in
+//                                          each streamer Pod, and the spec's quickstart Streamer
 //   npm start -- --no-example              the same without the example Streamer
 //   npm start -- --kubeconfig <path>       the functions, adapters and resync against a cluster
 //                                          (also when KUBECONFIG is set; a list a:b is merged as
 //                                          kubectl merges it)
 //   npm start -- --context <name>          with --kubeconfig or KUBECONFIG: that context instead of
 //                                          the current-context
-//   npm start -- --resync-seconds <n>      resync period (default: the PingSource's, 10 min)
+//   npm start -- --resync-seconds <n>      resync period against a cluster (default: the PingSource's, 10 min;
+//                                          locally the real PingSource of knative/ ticks)
 import { copyFile, mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildBinaries } from '../test/cluster/binaries.ts';
 import { repoRoot, startCluster, type Cluster } from '../test/cluster/index.ts';
-import { startSandbox } from '../test/sandbox/operator.ts';
+import { startSandbox, type Sandbox } from '../test/sandbox/operator.ts';
+import { OPERATOR_NAMESPACE, startKnativeSandbox } from '../test/sandbox/real-knative.ts';
+import { STANDIN_SUFFIX } from '../test/sandbox/knative-service.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { createLogger } from '../lib/runtime/log.ts';
 import { contextKubeconfig, needsSingleFile } from './context-kubeconfig.ts';
@@ -26,6 +32,7 @@ const { values } = parseArgs({
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'no-example': { type: 'boolean', default: false },
+    'real-knative': { type: 'boolean', default: false },
     'resync-seconds': { type: 'string' },
   },
 });
@@ -47,6 +54,12 @@ const functionLines = (line: string) => {
 let cluster: Cluster | undefined;
 let kubeconfig: string;
 let binDir: string;
+let functionsAddress = '';
+// The functions' own lines (one per event), from the ksvc stand-in's Pods.
+const functionsPod = `${OPERATOR_NAMESPACE}/streamer-operator${STANDIN_SUFFIX}-`;
+const podLines = (pod: string, line: string) => {
+  if (pod.startsWith(functionsPod)) functionLines(line);
+};
 if (target) {
   progress(`running against the cluster of ${target}; building the ApiServerSource adapter if needed`);
   binDir = await buildBinaries(progress);
@@ -55,8 +68,12 @@ if (target) {
     : target;
 } else {
   if (values.context) throw new Error('--context chooses a context of --kubeconfig or KUBECONFIG; without either, npm start runs its own cluster');
-  progress('starting the local control plane (the first build of its Go binaries takes about 6 minutes on 2 cores, plus module downloads)');
-  cluster = await startCluster({ crdDirs: [join(repoRoot, 'crds')], log: progress });
+  progress('starting the local control plane and Knative Eventing (the first build of their Go binaries takes about 14 minutes on 2 cores, plus module downloads)');
+  const network = values['real-knative'] ? 'sealed' : 'loopback';
+  cluster = await startCluster({ network, crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
+    process.stderr.write(`npm start: ${error.message}\n`);
+    process.exit(1);
+  });
   binDir = cluster.binDir;
   kubeconfig = join(local, 'kubeconfig');
   await mkdir(join(local, 'bin'), { recursive: true });
@@ -65,16 +82,18 @@ if (target) {
   await symlink(join(binDir, 'kubectl'), join(local, 'bin', 'kubectl'));
   // The quickstart's license Secret; the sandbox needs no real license.
   await cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']);
+  if (network === 'sealed') {
+    const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress });
+    functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
+  }
 }
 
-const sandbox = await startSandbox({
-  kubeconfig,
-  binDir,
-  resyncIntervalMs,
-  mediaServers: !target,
-  log,
-  functionLines,
-});
+// Against an existing cluster: the functions, adapters and a local Broker here, as before.
+// Locally without --real-knative: the loopback cluster with the local Broker and media doubles.
+const sandbox: Sandbox | undefined = target || !values['real-knative']
+  ? await startSandbox({ kubeconfig, binDir, resyncIntervalMs, mediaServers: !target, log, functionLines })
+  : undefined;
+if (sandbox) functionsAddress = Object.entries(sandbox.functions.urls).map(([n, u]) => `${n} ${u}`).join(', ');
 
 if (cluster && !values['no-example']) {
   await cluster.kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(quickstartManifest) });
@@ -88,7 +107,8 @@ process.stdout.write(
     'sandbox ready',
     `  kubeconfig: ${kubeconfig}`,
     `  kubectl:    ${kubectl}`,
-    `  functions:  ${Object.entries(sandbox.functions.urls).map(([n, u]) => `${n} ${u}`).join(', ')}`,
+    `  functions:  ${functionsAddress}`,
+    ...(cluster ? [`  logs:       ${join(cluster.runDir, 'logs')} (Knative and every Pod: pods/<namespace>_<pod>_<container>.log)`] : []),
     '',
     'Try (in another terminal):',
     `  export KUBECONFIG=${kubeconfig}`,
@@ -108,7 +128,7 @@ const shutdown = async () => {
   if (stopping) return;
   stopping = true;
   progress('stopping');
-  await sandbox.stop();
+  await sandbox?.stop();
   await cluster?.stop();
   process.exit(0);
 };

@@ -1,6 +1,12 @@
-// A real Kubernetes control plane on loopback for tests and the local sandbox:
-// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (the
-// node), all built from Go modules by build.sh. No Docker, no fakes.
+// A real Kubernetes control plane for tests and the local sandbox: etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler and kwok (the node),
+// all built from Go modules by build.sh. No Docker, no fakes.
+//
+// Two networks: `loopback` (everything on 127.0.0.1, Pods get 127.100.x IPs that
+// nothing serves unless a test double binds them) and `sealed` (the control
+// plane inside a sealed network namespace, Pods in 10.244.0.0/16 with their own
+// namespaces, Services in 10.96.0.0/16, the API reachable from the host only
+// through a relay on 127.0.0.1; see netns.ts, relay.ts, sealed-addons.ts).
 //
 //   const cluster = await startCluster({ crdDirs: ['crds'] });
 //   await cluster.kubectl(['get', 'nodes']);
@@ -8,13 +14,19 @@
 import { generateKeyPairSync, randomBytes, randomInt } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
-import { buildBinaries } from './binaries.ts';
+import { buildBinaries, buildKnativeBinaries } from './binaries.ts';
 import { createClientCa, type ClientCa } from './client-ca.ts';
+import { imageTable } from './images.ts';
+import type { ImageTable, Kubelet } from './kubelet.ts';
+import { startSealedAddons } from './sealed-addons.ts';
 import { kubectlRunner, type Kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
 import { removeOnExit, startProcess, type Managed } from './processes.ts';
+import { makeServingCertificate } from './certs.ts';
+import { API_SERVICE_IP, BRIDGE_IP, SERVICE_RANGE, createSealedNetwork, type SealedNetwork } from './netns.ts';
 import { waitFor } from './wait.ts';
 
 export type ClusterOptions = {
@@ -32,6 +44,12 @@ export type ClusterOptions = {
   podSubnetBase?: number;
   /** Progress lines (the cold build takes minutes). Default: stderr. */
   log?: (line: string) => void;
+  /** @default 'loopback'. 'sealed' needs root (see netns.ts). */
+  network?: 'loopback' | 'sealed';
+  /** Sealed only: more images the process runner maps to programs (consulted before images.ts). */
+  images?: ImageTable;
+  /** Sealed only: every line a Pod's program writes, with the Pod as `namespace/name`. */
+  podLines?: (pod: string, line: string) => void;
 };
 
 export type ClusterInfo = {
@@ -43,12 +61,24 @@ export type ClusterInfo = {
   runDir: string;
   nodes: string[];
   pids: number[];
+  network: 'loopback' | 'sealed';
+  /** The sealed network namespace (`ip netns` name), when network is 'sealed'. */
+  netns?: string;
   /** The CA the API server trusts for client certificates (--client-ca-file); see client-ca.ts. */
   clientCa: ClientCa;
 };
 
 export type Cluster = ClusterInfo & {
   kubectl: Kubectl;
+  /** The sealed network, to run more processes in it (network 'sealed' only). */
+  sealed?: {
+    net: SealedNetwork;
+    kubelet: Kubelet;
+    /** Knative commands, kube-proxy, coredns and knative-config/ (build-knative.sh). */
+    knativeBinDir: string;
+    run(name: string, command: string, args: string[]): Managed;
+    kubeconfigInside: string;
+  };
   /** Creates a namespace with a unique name and waits for its `default` ServiceAccount. */
   createNamespace(prefix: string): Promise<string>;
   stop(): Promise<void>;
@@ -56,6 +86,7 @@ export type Cluster = ClusterInfo & {
 
 export const repoRoot = new URL('../../', import.meta.url).pathname;
 export const knativeCrdDir = join(repoRoot, '..', 'shared', 'upstream', 'knative-crds');
+const relayScript = new URL('./relay.ts', import.meta.url).pathname;
 /** Extra kwok stages of this repo (e.g. pod-never-ready.yaml: Pods of a "-never-ready" image stay not Ready). */
 export const localStageDir = join(repoRoot, 'test', 'cluster', 'kwok-stages');
 
@@ -65,31 +96,41 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const subnetBase = options.podSubnetBase ?? randomInt(0, 256 - nodes.length);
   const started = Date.now();
   const binDir = await buildBinaries(log);
+  const network = options.network ?? 'loopback';
+  const knativeBinDir = network === 'sealed' ? await buildKnativeBinaries(log) : undefined;
 
   const runDir = await mkdtemp(join(tmpdir(), 'streamer-cluster-'));
   const logs = join(runDir, 'logs');
   await mkdir(logs);
   const forgetRunDir = removeOnExit(runDir);
   const processes: Managed[] = [];
-  const run = (name: string, args: string[], command = join(binDir, name)) => {
-    const managed = startProcess({ name, command, args, logFile: join(logs, `${name}.log`) });
+  const stopHooks: (() => Promise<void>)[] = [];
+  let net: SealedNetwork | undefined;
+  const runAny = (name: string, command: string, args: string[]) => {
+    const [cmd, argv] = net ? net.exec(command, args) : [command, args];
+    const managed = startProcess({ name, command: cmd, args: argv, logFile: join(logs, `${name}.log`) });
     processes.push(managed);
     return managed;
   };
+  const run = (name: string, args: string[], command = join(binDir, name)) => runAny(name, command, args);
   const stop = async () => {
+    for (const hook of stopHooks.splice(0).reverse()) await hook().catch(() => undefined);
     for (const managed of [...processes].reverse()) await managed.stop();
+    await net?.remove();
     await rm(runDir, { recursive: true, force: true });
     forgetRunDir();
   };
 
   try {
+    if (network === 'sealed') net = await createSealedNetwork();
     const token = randomBytes(24).toString('hex');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const saKey = join(runDir, 'sa.key');
     await writeFile(saKey, privateKey.export({ type: 'pkcs1', format: 'pem' }));
     await writeFile(join(runDir, 'tokens.csv'), `${token},admin,admin,"system:masters"\n`);
 
-    const [etcdClient, etcdPeer, apiPort] = [await freePort(), await freePort(), await freePort()];
+    // Inside the sealed namespace every port is ours; on loopback the OS picks free ones.
+    const [etcdClient, etcdPeer, apiPort] = net ? [2379, 2380, 6443] : [await freePort(), await freePort(), await freePort()];
     const etcd = run('etcd', [
       `--data-dir=${join(runDir, 'etcd')}`,
       `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -100,20 +141,42 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--unsafe-no-fsync=true',
       '--log-level=warn',
     ]);
-    await waitFor('etcd /health', async () => {
+    if (!net) await waitFor('etcd /health', async () => {
       const response = await request(`http://127.0.0.1:${etcdClient}/health`);
       const body = await response.body.text();
       return body.includes('"health":"true"') ? true : undefined;
     }, { timeoutMs: 30_000 }).catch(async (error) => failWith(error, etcd));
 
     const pki = join(runDir, 'pki');
+    await mkdir(pki);
+    const cert = net
+      ? await makeServingCertificate(pki, {
+          ips: ['127.0.0.1', BRIDGE_IP, API_SERVICE_IP],
+          dnsNames: ['kubernetes', 'kubernetes.default', 'kubernetes.default.svc', 'kubernetes.default.svc.cluster.local'],
+        })
+      : undefined;
+    const networkFlags = cert
+      ? [
+          // The webhooks (admission and CRD conversion) are dialled at their Pods' IPs.
+          '--bind-address=0.0.0.0',
+          `--advertise-address=${BRIDGE_IP}`,
+          '--endpoint-reconciler-type=lease',
+          '--enable-aggregator-routing=true',
+          `--service-cluster-ip-range=${SERVICE_RANGE}`,
+          `--tls-cert-file=${cert.certFile}`,
+          `--tls-private-key-file=${cert.keyFile}`,
+        ]
+      : [
+          '--bind-address=127.0.0.1',
+          '--advertise-address=127.0.0.1',
+          '--endpoint-reconciler-type=none',
+          '--service-cluster-ip-range=10.0.0.0/24',
+        ];
     const clientCa = await createClientCa(join(runDir, 'client-ca'));
     const apiserver = run('kube-apiserver', [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      '--bind-address=127.0.0.1',
       `--secure-port=${apiPort}`,
-      '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none',
+      ...networkFlags,
       `--cert-dir=${pki}`,
       `--token-auth-file=${join(runDir, 'tokens.csv')}`,
       `--client-ca-file=${clientCa.certFile}`,
@@ -121,12 +184,24 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--service-account-issuer=https://kubernetes.default.svc',
       `--service-account-key-file=${saKey}`,
       `--service-account-signing-key-file=${saKey}`,
-      '--service-cluster-ip-range=10.0.0.0/24',
       '--allow-privileged=true',
       '--profiling=false',
     ]);
-    const server = `https://127.0.0.1:${apiPort}`;
-    const caPem = await waitFor('kube-apiserver serving certificate', async () => {
+    let server = `https://127.0.0.1:${apiPort}`;
+    if (net) {
+      // The host reaches the API only through the relay (the namespace has no link to the host).
+      const socket = join(runDir, 'api.sock');
+      const relayPort = await freePort();
+      const relay = (name: string, args: string[], inside: boolean) => {
+        const managed = inside ? runAny(name, process.execPath, [relayScript, ...args]) : startProcess({ name, command: process.execPath, args: [relayScript, ...args], logFile: join(logs, `${name}.log`) });
+        if (!inside) processes.push(managed);
+        return managed;
+      };
+      relay('relay-inside', ['unix-to-tcp', socket, '127.0.0.1', String(apiPort)], true);
+      relay('relay-host', ['tcp-to-unix', String(relayPort), socket], false);
+      server = `https://127.0.0.1:${relayPort}`;
+    }
+    const caPem = cert?.caPem ?? await waitFor('kube-apiserver serving certificate', async () => {
       const pem = await readFile(join(pki, 'apiserver.crt'), 'utf8').catch(() => '');
       return pem.includes('END CERTIFICATE') ? pem : undefined;
     }, { timeoutMs: 60_000 }).catch(async (error) => failWith(error, apiserver));
@@ -147,28 +222,32 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const kubeconfig = join(runDir, 'admin.kubeconfig');
     await writeFile(kubeconfig, renderKubeconfig({ server, token, caPem }));
     const kubectl = kubectlRunner({ binDir, kubeconfig });
+    // The control plane's own components dial the API server inside the namespace.
+    const kubeconfigInside = net ? join(runDir, 'admin-inside.kubeconfig') : kubeconfig;
+    if (net) await writeFile(kubeconfigInside, renderKubeconfig({ server: `https://127.0.0.1:${apiPort}`, token, caPem }));
 
     for (const dir of options.crdDirs ?? []) await applyYamlDir(kubectl, dir);
     if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
     if (options.crdDirs?.length || options.knativeCrds) {
-      await kubectl.ok(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
+      await waitCrdsEstablished(kubectl);
     }
     for (const [index, name] of nodes.entries()) {
-      await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, subnetBase + index)) });
+      const podCidr = net ? `10.244.${index + 1}.0/24` : `127.100.${subnetBase + index}.0/24`;
+      await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, podCidr)) });
     }
 
     run('kube-controller-manager', [
-      `--kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${kubeconfigInside}`,
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       '--secure-port=0',
       '--controllers=*',
       `--service-account-private-key-file=${saKey}`,
-      `--root-ca-file=${join(pki, 'apiserver.crt')}`,
+      `--root-ca-file=${cert?.caFile ?? join(pki, 'apiserver.crt')}`,
       '--use-service-account-credentials=false',
     ]);
     run('kube-scheduler', [
-      `--kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${kubeconfigInside}`,
       '--leader-elect=false',
       '--bind-address=127.0.0.1',
       '--secure-port=0',
@@ -179,10 +258,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       for (const file of (await readdir(stageDir)).filter((f) => f.endsWith('.yaml')).sort()) stages.push(`--config=${join(stageDir, file)}`);
     }
     run('kwok', [
-      `--kubeconfig=${kubeconfig}`,
+      `--kubeconfig=${kubeconfigInside}`,
       '--manage-all-nodes=true',
-      '--cidr=127.100.0.0/16',
-      '--node-ip=127.0.0.1',
+      net ? '--cidr=10.244.1.0/24' : '--cidr=127.100.0.0/16',
+      `--node-ip=${net ? BRIDGE_IP : '127.0.0.1'}`,
       '--node-lease-duration-seconds=40',
       ...stages,
     ]);
@@ -201,12 +280,36 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return result.code === 0 ? true : undefined;
     }, { timeoutMs: 60_000 });
 
+    let kubelet: Kubelet | undefined;
+    const kubeletLog = createWriteStream(join(logs, 'kubelet.log'), { flags: 'a' });
+    kubeletLog.on('error', () => undefined);
+    stopHooks.unshift(async () => void kubeletLog.end());
+    if (net && knativeBinDir) {
+      const base = imageTable({ knativeBinDir, repoRoot });
+      const addons = await startSealedAddons({
+        net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir,
+        // The process runner's own lines (Pods started, restarted, stopped) go to its log file.
+        log: (line) => kubeletLog.write(`${new Date().toISOString()} ${line}\n`),
+        images: (image) => options.images?.(image) ?? base(image),
+        ...(options.podLines ? { podLines: options.podLines } : {}),
+      });
+      stopHooks.push(addons.stop);
+      kubelet = addons.kubelet;
+    }
+
     log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
     const info: ClusterInfo = {
       kubeconfig, server, token, caPem, binDir, runDir, nodes,
       pids: processes.map((p) => p.pid), clientCa,
+      network,
+      ...(net ? { netns: net.name } : {}),
     };
-    return { ...info, kubectl, createNamespace: (prefix) => createNamespace(kubectl, prefix), stop };
+    const sealed = net && kubelet && knativeBinDir ? { net, kubelet, knativeBinDir, run: runAny, kubeconfigInside } : undefined;
+    return {
+      ...info, kubectl, createNamespace: (prefix) => createNamespace(kubectl, prefix), stop,
+      ...(sealed ? { sealed } : {}),
+      get pids() { return processes.map((p) => p.pid); },
+    };
   } catch (error) {
     await stop();
     throw error;
@@ -236,10 +339,12 @@ export function renderKubeconfig({ server, token, caPem }: { server: string; tok
 }
 
 /**
- * A Node that kwok manages; its pods get IPs in 127.100.<subnet>.0/24 (loopback). Exported so a
- * test can add a node of the same shape (e.g. with a taint) to a running cluster.
+ * A Node that kwok manages; its pods get IPs in 127.100.<subnet>.0/24 (loopback), or in the
+ * given CIDR (a sealed cluster's 10.244.x.0/24). Exported so a test can add a node of the same
+ * shape (e.g. with a taint) to a running cluster.
  */
-export function kwokNode(name: string, subnet: number, taints: { key: string; value?: string; effect: string }[] = []) {
+export function kwokNode(name: string, subnet: number | string, taints: { key: string; value?: string; effect: string }[] = []) {
+  const podCidr = typeof subnet === 'string' ? subnet : `127.100.${subnet}.0/24`;
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -253,7 +358,7 @@ export function kwokNode(name: string, subnet: number, taints: { key: string; va
       },
       annotations: { 'kwok.x-k8s.io/node': 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
     },
-    spec: { podCIDR: `127.100.${subnet}.0/24`, podCIDRs: [`127.100.${subnet}.0/24`], ...(taints.length ? { taints } : {}) },
+    spec: { podCIDR: podCidr, podCIDRs: [podCidr], ...(taints.length ? { taints } : {}) },
     status: {
       allocatable: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
       capacity: { cpu: '32', memory: '256Gi', pods: '110', 'nvidia.com/gpu': '8' },
@@ -271,11 +376,11 @@ async function applyYamlDir(kubectl: Kubectl, dir: string): Promise<void> {
  * server would dial its ClusterIP, which is off limits. Only one version is
  * served per CRD here, so conversion `None` is exact.
  */
-async function installKnativeCrds(kubectl: Kubectl, runDir: string): Promise<void> {
+async function installKnativeCrds(kubectl: Kubectl, runDir: string, only = (_file: string) => true): Promise<void> {
   const { parseAllDocuments } = await import('yaml');
   const out = join(runDir, 'knative-crds');
   await mkdir(out);
-  for (const file of (await readdir(knativeCrdDir)).filter((f) => f.endsWith('.yaml'))) {
+  for (const file of (await readdir(knativeCrdDir)).filter((f) => f.endsWith('.yaml') && only(f))) {
     const docs = parseAllDocuments(await readFile(join(knativeCrdDir, file), 'utf8'));
     const objects = docs.map((d) => d.toJS()).filter((o) => o && o.kind === 'CustomResourceDefinition');
     for (const crd of objects) {
@@ -284,6 +389,27 @@ async function installKnativeCrds(kubectl: Kubectl, runDir: string): Promise<voi
     }
   }
   await kubectl.ok(['apply', '--server-side', '-f', out]);
+}
+
+/**
+ * The Knative Serving CRDs alone (a sealed cluster runs real Eventing, whose CRDs come from its
+ * module; Serving cannot run, so its CRDs serve the ksvc stand-in with conversion None).
+ */
+export async function installServingCrds(kubectl: Kubectl, runDir: string): Promise<void> {
+  await installKnativeCrds(kubectl, runDir, (file) => file.startsWith('serving-'));
+  await waitCrdsEstablished(kubectl);
+}
+
+/**
+ * Until every CRD is Established. `kubectl wait` fails outright on a CRD whose status has no
+ * conditions yet (just created, on a loaded machine), so it is retried within the bound.
+ */
+export async function waitCrdsEstablished(kubectl: Kubectl): Promise<void> {
+  await waitFor('CRDs Established', async () => {
+    const result = await kubectl.run(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { timeoutMs: 70_000 });
+    if (result.code !== 0) throw new Error(result.stderr.trim());
+    return true;
+  }, { timeoutMs: 90_000, intervalMs: 500 });
 }
 
 /** Marks namespaces made by createNamespace, so the test runner can remove them between files. */

@@ -29,6 +29,17 @@ export function removeOnExit(dir: string): () => void {
   return () => dirs.delete(dir);
 }
 let exitHookInstalled = false;
+const exitActions = new Set<() => void>();
+
+/**
+ * Runs `action` (synchronously) when this process exits, after its managed processes are
+ * killed, unless the returned function is called first (stop() cleans up itself).
+ */
+export function onExitSync(action: () => void): () => void {
+  installExitHook();
+  exitActions.add(action);
+  return () => exitActions.delete(action);
+}
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   if (child.pid === undefined) return;
@@ -45,6 +56,13 @@ function installExitHook(): void {
   exitHookInstalled = true;
   const cleanup = () => {
     for (const child of live) killGroup(child, 'SIGKILL');
+    for (const action of exitActions) {
+      try {
+        action();
+      } catch {
+        // best effort: the next start sweeps what is left
+      }
+    }
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   };
   process.on('exit', cleanup);
@@ -70,6 +88,7 @@ export function startProcess(options: {
 }): Managed {
   installExitHook();
   const log = createWriteStream(options.logFile, { flags: 'a' });
+  log.on('error', () => undefined); // a run dir removed under a late restart: nothing to log to
   const child = spawn(options.command, options.args, {
     detached: true,
     env: options.env ?? process.env,
@@ -111,13 +130,19 @@ export function startProcess(options: {
     exited,
     async stop(graceMs = 10_000) {
       if (!live.has(child)) return;
+      // The child and its pipes are unref'd: hold the event loop open until it is really gone.
+      const keepAlive = setInterval(() => undefined, 1_000);
       killGroup(child, 'SIGTERM');
       const timer = setTimeout(() => killGroup(child, 'SIGKILL'), graceMs);
       await exited;
       clearTimeout(timer);
       // The leader is gone; make sure nothing it started lingers in its group.
       killGroup(child, 'SIGKILL');
-      if (!log.closed) await once(log, 'close').catch(() => undefined);
+      if (!log.closed) {
+        log.end();
+        await Promise.race([once(log, 'close').catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 2_000))]);
+      }
+      clearInterval(keepAlive);
     },
     async tail(lines = 20) {
       const text = await readFile(options.logFile, 'utf8').catch(() => '');

@@ -17,7 +17,7 @@ export async function startSharedCluster(): Promise<{ env: Record<string, string
   const file = join(cluster.runDir, 'cluster.json');
   const info: ClusterInfo = {
     kubeconfig: cluster.kubeconfig, server: cluster.server, token: cluster.token, caPem: cluster.caPem,
-    binDir: cluster.binDir, runDir: cluster.runDir, nodes: cluster.nodes, pids: cluster.pids, clientCa: cluster.clientCa,
+    binDir: cluster.binDir, runDir: cluster.runDir, nodes: cluster.nodes, pids: cluster.pids, network: cluster.network, clientCa: cluster.clientCa,
   };
   await writeFile(file, JSON.stringify(info));
   return {

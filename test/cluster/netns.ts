@@ -1,0 +1,179 @@
+// Stands in for the node's network and its CNI bridge plugin: a sealed network namespace
+// holding the whole cluster (bridge kbr0 = 10.244.0.1/16, the Service range routed onto it), and
+// one child namespace per Pod on a veth of that bridge (hairpin on, as kubelet's hairpin-veth).
+// Sealed: no interface or route to the host network exists in any of them, so a stray dial to a
+// 10.x address dies inside. Names carry the owning process id, so a crashed run's leftovers are
+// swept by the next one. Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN); see requireSealedNetwork().
+import { execFile, execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isRunning, onExitSync } from './processes.ts';
+
+export const PREFIX = 'sop';
+export const BRIDGE_IP = '10.244.0.1';
+export const POD_RANGE = '10.244.0.0/16';
+export const SERVICE_RANGE = '10.96.0.0/16';
+export const API_SERVICE_IP = '10.96.0.1';
+export const DNS_SERVICE_IP = '10.96.0.10';
+const NETNS_DIR = '/run/netns';
+const ETC_NETNS = '/etc/netns';
+
+export type SealedNetwork = {
+  /** The cluster's namespace (`ip netns` name). */
+  name: string;
+  /** `[command, args]` running `command` inside the cluster namespace. */
+  exec(command: string, args: string[]): [string, string[]];
+  /** Creates a Pod's namespace with `ip` on the bridge and the cluster DNS in its resolv.conf. */
+  addPod(pod: { uid: string; ip: string; namespace: string }): Promise<PodNetwork>;
+  /** Deletes every Pod namespace, then the cluster's (its bridge, veths and nft tables go with it). */
+  remove(): Promise<void>;
+};
+
+export type PodNetwork = {
+  name: string;
+  exec(command: string, args: string[]): [string, string[]];
+  remove(): Promise<void>;
+};
+
+function ip(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('ip', args, { timeout: 30_000 }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`ip ${args.join(' ')}: ${stderr.trim() || error.message}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** Says exactly what is missing when this machine cannot create sealed network namespaces. */
+export async function requireSealedNetwork(): Promise<void> {
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      'the sealed cluster network needs root (network namespaces, veths, nftables): run `npm start` / `npm test` as root, ' +
+        'e.g. `sudo -E npm test`. Rootless user+network namespaces are not implemented yet.',
+    );
+  }
+  for (const tool of ['ip', 'nft', 'unshare']) {
+    const found = await new Promise<boolean>((resolve) => execFile('sh', ['-c', `command -v ${tool}`], (error) => resolve(!error)));
+    if (!found) throw new Error(`the sealed cluster network needs \`${tool}\` on PATH (Debian: apt-get install iproute2 nftables util-linux)`);
+  }
+}
+
+/** Removes namespaces (and their resolv.conf dirs) whose owning process is gone. */
+export function sweepLeftovers(): string[] {
+  const removed: string[] = [];
+  const names = existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR) : [];
+  for (const name of names) {
+    const owner = new RegExp(`^${PREFIX}-(\\d+)-`).exec(name);
+    if (!owner || isRunning(Number(owner[1]))) continue;
+    deleteNamespaceSync(name);
+    removed.push(name);
+  }
+  const etc = existsSync(ETC_NETNS) ? readdirSync(ETC_NETNS) : [];
+  for (const name of etc) {
+    const owner = new RegExp(`^${PREFIX}-(\\d+)-`).exec(name);
+    if (owner && !isRunning(Number(owner[1]))) rmSync(join(ETC_NETNS, name), { recursive: true, force: true });
+  }
+  return removed;
+}
+
+/** Kills what still runs in a namespace, then deletes it. */
+function deleteNamespaceSync(name: string): void {
+  try {
+    const pids = execFileSync('ip', ['netns', 'pids', name], { encoding: 'utf8' }).split('\n').filter(Boolean);
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  } catch {
+    // the namespace is half gone already
+  }
+  try {
+    execFileSync('ip', ['netns', 'del', name], { stdio: 'ignore' });
+  } catch {
+    // not there
+  }
+  rmSync(join(ETC_NETNS, name), { recursive: true, force: true });
+}
+
+export async function createSealedNetwork(): Promise<SealedNetwork> {
+  await requireSealedNetwork();
+  sweepLeftovers();
+  const name = `${PREFIX}-${process.pid}-${randomBytes(2).toString('hex')}`;
+  const pods = new Map<string, PodNetwork>();
+  const forget = onExitSync(() => {
+    for (const pod of pods.values()) deleteNamespaceSync(pod.name);
+    deleteNamespaceSync(name);
+  });
+  const inside = (args: string[]) => ip(['-n', name, ...args]);
+  await ip(['netns', 'add', name]);
+  try {
+    await inside(['link', 'set', 'lo', 'up']);
+    await inside(['link', 'add', 'kbr0', 'type', 'bridge']);
+    await inside(['addr', 'add', `${BRIDGE_IP}/16`, 'dev', 'kbr0']);
+    await inside(['link', 'set', 'kbr0', 'up']);
+    // connect() to a ClusterIP needs a route; kube-proxy DNATs it before it leaves.
+    await inside(['route', 'add', SERVICE_RANGE, 'dev', 'kbr0']);
+    await ip(['netns', 'exec', name, 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1', 'net.bridge.bridge-nf-call-iptables=1']);
+  } catch (error) {
+    deleteNamespaceSync(name);
+    forget();
+    throw error;
+  }
+  const exec = (ns: string) => (command: string, args: string[]): [string, string[]] => ['ip', ['netns', 'exec', ns, command, ...args]];
+
+  return {
+    name,
+    exec: exec(name),
+    async addPod({ uid, ip: podIp, namespace }) {
+      const short = uid.replace(/-/g, '').slice(0, 10);
+      const podNs = `${name}-${short}`;
+      const veth = `v${short}`;
+      await ip(['netns', 'add', podNs]);
+      const pod: PodNetwork = {
+        name: podNs,
+        exec: exec(podNs),
+        async remove() {
+          pods.delete(uid);
+          deleteNamespaceSync(podNs);
+        },
+      };
+      pods.set(uid, pod);
+      try {
+        await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
+        await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs]);
+        await inside(['link', 'set', veth, 'master', 'kbr0']);
+        await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
+        await inside(['link', 'set', veth, 'up']);
+        await ip(['-n', podNs, 'addr', 'add', `${podIp}/16`, 'dev', 'eth0']);
+        await ip(['-n', podNs, 'link', 'set', 'eth0', 'up']);
+        await ip(['-n', podNs, 'route', 'add', 'default', 'via', BRIDGE_IP]);
+        // `ip netns exec` bind-mounts /etc/netns/<name>/* over /etc for the process it starts.
+        await mkdir(join(ETC_NETNS, podNs), { recursive: true });
+        await writeFile(
+          join(ETC_NETNS, podNs, 'resolv.conf'),
+          `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${DNS_SERVICE_IP}\noptions ndots:5\n`,
+        );
+        await writeFile(join(ETC_NETNS, podNs, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
+      } catch (error) {
+        await pod.remove();
+        throw error;
+      }
+      return pod;
+    },
+    async remove() {
+      for (const pod of [...pods.values()]) await pod.remove();
+      deleteNamespaceSync(name);
+      forget();
+    },
+  };
+}
+
+/** Names of this machine's network namespaces made by the harness (for tests of stop()). */
+export function harnessNamespaces(): string[] {
+  return existsSync(NETNS_DIR) ? readdirSync(NETNS_DIR).filter((n) => n.startsWith(`${PREFIX}-`)) : [];
+}
