@@ -7,6 +7,7 @@ import * as assert from 'uvu/assert';
 import { createKubeClient, retryAfterMs, send, type KubeObject, type KubeTransport } from '../../lib/kube/client.ts';
 import { transportFromKubeconfig } from '../../lib/kube/config.ts';
 import { KubeApiError } from '../../lib/kube/errors.ts';
+import { isPermanent } from '../../lib/kube/permanent.ts';
 import { useCluster } from '../cluster/shared.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { HOLD_LABEL, startSlowWebhook, type SlowWebhook } from './slow-webhook.ts';
@@ -69,6 +70,8 @@ strict('a misspelled field in an applied object (a builder typo) is refused', as
   } catch (error) {
     assert.instance(error, KubeApiError);
     assert.match((error as Error).message, /\.spec\.template\.spec\.containers.*imagePullPolcy: field not declared in schema/);
+    // Not transient: reconcile-children reports it on ChildrenReady instead of redelivering it.
+    assert.ok(isPermanent(error), 'a builder typo is a permanent refusal');
   }
   assert.is(await kube.get({ apiVersion: 'apps/v1', kind: 'StatefulSet', namespace, name: 'typo' }), null, 'nothing was written');
 });
