@@ -5,11 +5,13 @@
 //   <any registry>/streamer-operator[:tag] → this repository's production bundle (dist/),
 //                                            served by functions-framework as the image runs it
 //   flussonic/flussonic:*                  → the media-server test double (test/media-double/serve.ts)
+//   streamer-operator-test/delivery-proxy  → the tests' delivery recorder (test/delivery-proxy/serve.ts)
 // Any other image leaves its Pod an inert kwok Pod.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ImageTable } from './kubelet.ts';
 
+export const DELIVERY_PROXY_IMAGE = 'streamer-operator-test/delivery-proxy';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.15.0';
 
 export function imageTable({ knativeBinDir, repoRoot }: { knativeBinDir: string; repoRoot: string }): ImageTable {
@@ -28,6 +30,9 @@ export function imageTable({ knativeBinDir, repoRoot }: { knativeBinDir: string;
     }
     if (repository === 'flussonic/flussonic' || repository.endsWith('/flussonic/flussonic')) {
       return { command: process.execPath, args: [join(repoRoot, 'test', 'media-double', 'serve.ts')], cwd: repoRoot };
+    }
+    if (repository === DELIVERY_PROXY_IMAGE) {
+      return { command: process.execPath, args: [join(repoRoot, 'test', 'delivery-proxy', 'serve.ts')], cwd: repoRoot };
     }
     return undefined;
   };

@@ -1,5 +1,7 @@
-// Bad input end to end, as a user types it: kubectl against the real API server, the real
-// ApiServerSource adapters, the Triggers in knative/ and the three functions. Every Streamer
+// Bad input end to end, as a user types it: kubectl against the real API server, real Knative
+// Eventing (the ApiServerSources, Broker and Triggers of knative/, Knative's own retries and
+// dead-letter sink) and the functions in two replicas; deliveries are read from the tests'
+// delivery proxy in front of them. Every Streamer
 // either converges or says on its status what is wrong, and fixing it converges; no event is
 // dead-lettered and a healthy create raises no Warning.
 import { suite } from 'uvu';
@@ -7,9 +9,9 @@ import * as assert from 'uvu/assert';
 import { namespacePerTest } from '../cluster/namespaces.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest, type StreamerManifest } from '../fixtures/streamers.ts';
-import { useSandbox } from './sandbox.ts';
+import { useRealSandbox } from './sandbox.ts';
 
-const { cluster, sandbox } = await useSandbox();
+const { cluster, sandbox } = await useRealSandbox();
 const test = suite('bad input end to end');
 const namespace = namespacePerTest(test, cluster);
 test.after(async () => {

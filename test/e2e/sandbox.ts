@@ -1,7 +1,10 @@
-// One sandbox (adapters, broker, functions, media doubles) per end-to-end test file.
+// One sandbox per end-to-end test file: useRealSandbox (real Knative, sealed network) or, for
+// files not moved yet, useSandbox (loopback; the hand-written Broker).
 import { useCluster } from '../cluster/shared.ts';
 import { startSandbox, type Sandbox } from '../sandbox/operator.ts';
-import type { Cluster } from '../cluster/index.ts';
+import { join } from 'node:path';
+import { repoRoot, startCluster, type Cluster } from '../cluster/index.ts';
+import { startKnativeSandbox, type KnativeSandbox } from '../sandbox/real-knative.ts';
 
 export async function useSandbox(options: { mediaServers?: boolean; chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
   const cluster = await useCluster();
@@ -33,4 +36,23 @@ export function apiServerEvent(type: string, object: { apiVersion: string; kind:
     },
     body: JSON.stringify(data),
   };
+}
+
+/**
+ * The operator on real Knative Eventing (test/sandbox/real-knative.ts) in this file's own sealed
+ * cluster: Broker, Triggers, ApiServerSources and PingSource from `kubectl apply -k knative/`,
+ * the ksvc stand-in with `replicas` replicas, the tests' delivery proxy in front of it (chaos:
+ * every delivery duplicated and delayed), the media-server doubles run as the streamer Pods.
+ */
+export async function useRealSandbox(options: { chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: KnativeSandbox & { stop(): Promise<void> } }> {
+  const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'] });
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= cluster.stop());
+  process.once('beforeExit', () => void stop());
+  const knative = await startKnativeSandbox(cluster, { replicas: options.replicas ?? 2, ...(options.chaos ? { chaos: options.chaos } : {}), log: (line) => process.stderr.write(`${line}\n`) })
+    .catch(async (error) => {
+      await cluster.stop();
+      throw error;
+    });
+  return { cluster, sandbox: { ...knative, stop } };
 }

@@ -3,12 +3,16 @@
 // `kubectl apply -k knative/` unchanged, then the ksvc stand-in (knative-service.ts), then waiting
 // for Knative's own Ready conditions on the Broker, Triggers and sources.
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { installServingCrds, repoRoot, type Cluster } from '../cluster/index.ts';
+import type { SealedNetwork } from '../cluster/netns.ts';
 import { installKnativeEventing } from '../cluster/knative-eventing.ts';
 import { waitFor } from '../cluster/wait.ts';
+import { DELIVERY_PROXY_IMAGE } from '../cluster/images.ts';
+import { deliveryRecord, type DeliveryRecord } from './deliveries.ts';
 import { serveKnativeServices } from './knative-service.ts';
 
 export const OPERATOR_NAMESPACE = 'streamer-operator-system';
@@ -19,7 +23,50 @@ export type KnativeSandbox = {
   functionsUrl: string;
   /** Log files of the functions' replicas (one per Pod). */
   functionLogs(): string[];
+  /** What the delivery proxy saw (options.deliveryProxy), read from its file in the run dir. */
+  broker: DeliveryRecord;
+  /**
+   * One resync tick now, as the PingSource sends it: the ping CloudEvent posted to the Broker's
+   * ingress from inside the sealed network (the host never dials it).
+   */
+  tick(): Promise<void>;
 };
+
+export type KnativeSandboxOptions = {
+  replicas?: number;
+  log?: (line: string) => void;
+  /**
+   * Put the tests' delivery proxy (test/delivery-proxy/serve.ts) between Knative and the
+   * functions: the ksvc's address becomes the proxy's Service; with maxDelayMs every delivery is
+   * duplicated and delayed. @default a proxy with no chaos
+   */
+  chaos?: { maxDelayMs: number };
+};
+
+const PROXY = 'streamer-operator-delivery-proxy';
+
+/** The proxy's Deployment and Service, forwarding to `upstream`, recording to `recordFile`. */
+function deliveryProxy(upstream: string, recordFile: string, maxDelayMs: number) {
+  const labels = { app: PROXY };
+  return {
+    apiVersion: 'v1', kind: 'List', items: [
+      {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: PROXY, namespace: OPERATOR_NAMESPACE, labels },
+        spec: {
+          replicas: 1, selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'proxy', image: `${DELIVERY_PROXY_IMAGE}:test`, env: [
+              { name: 'UPSTREAM', value: upstream }, { name: 'RECORD_FILE', value: recordFile },
+              { name: 'PORT', value: '8080' }, { name: 'DUPLICATE_MAX_DELAY_MS', value: String(maxDelayMs) },
+            ], ports: [{ containerPort: 8080 }] }] },
+          },
+        },
+      },
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: PROXY, namespace: OPERATOR_NAMESPACE, labels }, spec: { selector: labels, ports: [{ name: 'http', port: 80, targetPort: 8080 }] } },
+    ],
+  };
+}
 
 /** Builds the production bundle the image runs (dist/), unless it is there. */
 async function ensureBundle(): Promise<void> {
@@ -29,7 +76,7 @@ async function ensureBundle(): Promise<void> {
   );
 }
 
-export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log = () => undefined }: { replicas?: number; log?: (line: string) => void } = {}): Promise<KnativeSandbox> {
+export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log = () => undefined, chaos }: KnativeSandboxOptions = {}): Promise<KnativeSandbox> {
   const sealed = cluster.sealed;
   if (!sealed) throw new Error('real Knative needs a cluster started with network: "sealed"');
   const started = Date.now();
@@ -43,14 +90,37 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
     return true;
   }, { timeoutMs: 90_000, intervalMs: 2_000 });
   const urls = await serveKnativeServices(cluster.kubectl, OPERATOR_NAMESPACE, replicas);
+  const recordFile = join(cluster.runDir, 'deliveries.jsonl');
+  await cluster.kubectl.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(deliveryProxy(urls['streamer-operator'] ?? '', recordFile, chaos?.maxDelayMs ?? 0)) });
+  const proxyUrl = `http://${PROXY}.${OPERATOR_NAMESPACE}.svc.cluster.local`;
+  await cluster.kubectl.ok(['patch', 'services.serving.knative.dev', 'streamer-operator', '-n', OPERATOR_NAMESPACE, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { url: proxyUrl, address: { url: proxyUrl } } })]);
   await waitForKnativeReady(cluster);
+  await waitFor('the Triggers resolved to the delivery proxy', async () => {
+    const triggers = await cluster.kubectl.json<{ items: { status?: { subscriberUri?: string } }[] }>(['get', 'triggers.eventing.knative.dev', '-n', OPERATOR_NAMESPACE]);
+    return triggers.items.length > 0 && triggers.items.every((t) => t.status?.subscriberUri?.startsWith(proxyUrl)) ? true : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 500 });
   await waitForSettledPods(cluster);
   await waitForDataPath(cluster, () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'));
   log(`knative/ applied on real Knative Eventing; Broker, Triggers and sources Ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const ingress = await cluster.kubectl.ok(['get', 'service', 'broker-ingress', '-n', 'knative-eventing', '-o', 'jsonpath={.spec.clusterIP}']);
   return {
-    functionsUrl: urls['streamer-operator'] ?? '',
+    functionsUrl: proxyUrl,
     functionLogs: () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'),
+    broker: deliveryRecord(recordFile),
+    tick: () => postInside(sealed.net, `http://${ingress.trim()}/${OPERATOR_NAMESPACE}/streamer-operator`, {
+      'ce-specversion': '1.0', 'ce-type': 'dev.knative.sources.ping', 'ce-id': randomUUID(), 'ce-time': new Date().toISOString(),
+      'ce-source': `/apis/v1/namespaces/${OPERATOR_NAMESPACE}/pingsources/streamer-resync`, 'content-type': 'application/json',
+    }, '{"op":"resync"}'),
   };
+}
+
+/** POSTs from inside the sealed network (a short node process there); fails unless 2xx. */
+async function postInside(net: SealedNetwork, url: string, headers: Record<string, string>, body: string): Promise<void> {
+  const script = `fetch(${JSON.stringify(url)}, { method: 'POST', headers: ${JSON.stringify(headers)}, body: ${JSON.stringify(body)}, signal: AbortSignal.timeout(10000) })
+    .then((r) => { console.log(r.status); process.exit(r.ok ? 0 : 1); }, (e) => { console.error(e.message); process.exit(1); });`;
+  const [command, args] = net.exec(process.execPath, ['-e', script]);
+  await new Promise<void>((resolve, reject) => execFile(command, args, { timeout: 15_000 }, (error, stdout, stderr) =>
+    (error ? reject(new Error(`ping to the Broker from the sealed network: ${stdout}${stderr}`)) : resolve())));
 }
 
 type Conditioned = { metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] } };
