@@ -14,9 +14,10 @@ import type { ImageTable } from './kubelet.ts';
 export const DELIVERY_PROXY_IMAGE = 'streamer-operator-test/delivery-proxy';
 export const COREDNS_IMAGE = 'registry.k8s.io/coredns/coredns:v1.15.0';
 
-export function imageTable({ knativeBinDir, repoRoot }: { knativeBinDir: string; repoRoot: string }): ImageTable {
+/** `mediaStateDir`: where the media doubles write their state and read their fault modes (see test/media-double/serve.ts). */
+export function imageTable({ knativeBinDir, repoRoot, mediaStateDir }: { knativeBinDir: string; repoRoot: string; mediaStateDir?: string }): ImageTable {
   const functionsFramework = join(repoRoot, 'node_modules', '@google-cloud', 'functions-framework', 'build', 'src', 'main.js');
-  return (image) => {
+  return (image): ReturnType<ImageTable> => {
     const ko = /^ko:\/\/knative\.dev\/eventing\/cmd\/(.+)$/.exec(image);
     if (ko) {
       const binary = join(knativeBinDir, (ko[1] ?? '').replace(/\//g, '_'));
@@ -29,7 +30,7 @@ export function imageTable({ knativeBinDir, repoRoot }: { knativeBinDir: string;
       return { command: process.execPath, args: [functionsFramework], cwd: repoRoot, env: { NODE_ENV: 'production' } };
     }
     if (repository === 'flussonic/flussonic' || repository.endsWith('/flussonic/flussonic')) {
-      return { command: process.execPath, args: [join(repoRoot, 'test', 'media-double', 'serve.ts')], cwd: repoRoot };
+      return { command: process.execPath, args: [join(repoRoot, 'test', 'media-double', 'serve.ts')], cwd: repoRoot, ...(mediaStateDir ? { env: { MEDIA_DOUBLE_STATE_DIR: mediaStateDir } } : {}) };
     }
     if (repository === DELIVERY_PROXY_IMAGE) {
       return { command: process.execPath, args: [join(repoRoot, 'test', 'delivery-proxy', 'serve.ts')], cwd: repoRoot };

@@ -285,7 +285,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     kubeletLog.on('error', () => undefined);
     stopHooks.unshift(async () => void kubeletLog.end());
     if (net && knativeBinDir) {
-      const base = imageTable({ knativeBinDir, repoRoot });
+      const base = imageTable({ knativeBinDir, repoRoot, mediaStateDir: join(runDir, 'media') });
       const addons = await startSealedAddons({
         net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir,
         // The process runner's own lines (Pods started, restarted, stopped) go to its log file.

@@ -54,5 +54,11 @@ export async function useRealSandbox(options: { chaos?: { maxDelayMs: number }; 
       await cluster.stop();
       throw error;
     });
-  return { cluster, sandbox: { ...knative, stop } };
+  // A test's new namespace is only usable once the adapters watch it (see sourcesWatch).
+  const createNamespace = async (prefix: string) => {
+    const namespace = await cluster.createNamespace(prefix);
+    await knative.sourcesWatch(namespace);
+    return namespace;
+  };
+  return { cluster: { ...cluster, createNamespace }, sandbox: { ...knative, stop } };
 }

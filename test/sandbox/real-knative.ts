@@ -14,6 +14,7 @@ import { waitFor } from '../cluster/wait.ts';
 import { DELIVERY_PROXY_IMAGE } from '../cluster/images.ts';
 import { deliveryRecord, type DeliveryRecord } from './deliveries.ts';
 import { serveKnativeServices } from './knative-service.ts';
+import { podMediaServers, type PodMediaServers } from './pod-media.ts';
 
 export const OPERATOR_NAMESPACE = 'streamer-operator-system';
 const KNATIVE_KINDS = ['brokers.eventing.knative.dev', 'triggers.eventing.knative.dev', 'apiserversources.sources.knative.dev', 'pingsources.sources.knative.dev'];
@@ -30,6 +31,22 @@ export type KnativeSandbox = {
    * ingress from inside the sealed network (the host never dials it).
    */
   tick(): Promise<void>;
+  /** The media doubles run as the streamer Pods, seen and steered through files. */
+  media: PodMediaServers;
+  /**
+   * Loses events on purpose: deletes the ApiServerSources (Knative's controller removes their
+   * adapters), and brings them back as a user would, `kubectl apply -k knative/`, until they are
+   * Ready and an event has travelled again.
+   */
+  stopSources(): Promise<void>;
+  startSources(): Promise<void>;
+  /**
+   * Until the ApiServerSource adapters watch `namespace`: with `namespaceSelector: {}` Knative's
+   * controller writes the list of namespaces into each adapter's config, so a namespace created
+   * or deleted rolls the adapter Deployments, and an event in that window is lost (the new
+   * adapter sends nothing for objects that already exist; the resync repairs it).
+   */
+  sourcesWatch(namespace: string): Promise<void>;
 };
 
 export type KnativeSandboxOptions = {
@@ -107,6 +124,33 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
     functionsUrl: proxyUrl,
     functionLogs: () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'),
     broker: deliveryRecord(recordFile),
+    media: podMediaServers(cluster),
+    async sourcesWatch(namespace) {
+      await waitFor(`the ApiServerSource adapters configured for ${namespace}`, async () => {
+        const deployments = await cluster.kubectl.json<{ items: { metadata: { name: string }; spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } }[] }>(['get', 'deployments', '-n', OPERATOR_NAMESPACE]);
+        const adapters = deployments.items.filter((d) => d.metadata.name.startsWith('apiserversource-'));
+        // Exactly the namespaces there are: a namespace deleted just before would roll them again.
+        const existing = (await cluster.kubectl.ok(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/).sort().join(',');
+        const watched = (d: (typeof adapters)[number]) => {
+          const config = JSON.parse(d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'K_SOURCE_CONFIG')?.value ?? '{}') as { namespaces?: string[]; Namespaces?: string[] };
+          return [...(config.namespaces ?? config.Namespaces ?? [])].sort().join(',');
+        };
+        const configured = existing.split(',').includes(namespace) && adapters.length > 0 && adapters.every((d) => watched(d) === existing);
+        return configured ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 250 });
+      await waitForSettledPods(cluster);
+    },
+    async stopSources() {
+      await cluster.kubectl.ok(['delete', 'apiserversources.sources.knative.dev', '--all', '-n', OPERATOR_NAMESPACE, '--wait=true', '--timeout=60s']);
+      await waitFor('the ApiServerSource adapters stopped', async () =>
+        (sealed.kubelet.running().some((key) => key.startsWith(`${OPERATOR_NAMESPACE}/apiserversource-`)) ? undefined : true), { timeoutMs: 60_000, intervalMs: 250 });
+    },
+    async startSources() {
+      await cluster.kubectl.ok(['apply', '-k', join(repoRoot, 'knative')], { timeoutMs: 60_000 });
+      await waitForKnativeReady(cluster);
+      await waitForSettledPods(cluster);
+      await waitForDataPath(cluster, () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'));
+    },
     tick: () => postInside(sealed.net, `http://${ingress.trim()}/${OPERATOR_NAMESPACE}/streamer-operator`, {
       'ce-specversion': '1.0', 'ce-type': 'dev.knative.sources.ping', 'ce-id': randomUUID(), 'ce-time': new Date().toISOString(),
       'ce-source': `/apis/v1/namespaces/${OPERATOR_NAMESPACE}/pingsources/streamer-resync`, 'content-type': 'application/json',
