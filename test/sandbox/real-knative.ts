@@ -119,11 +119,12 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
   await waitForSettledPods(cluster);
   await waitForDataPath(cluster, () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'));
   log(`knative/ applied on real Knative Eventing; Broker, Triggers and sources Ready after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const record = deliveryRecord(recordFile);
   const ingress = await cluster.kubectl.ok(['get', 'service', 'broker-ingress', '-n', 'knative-eventing', '-o', 'jsonpath={.spec.clusterIP}']);
   return {
     functionsUrl: proxyUrl,
     functionLogs: () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'),
-    broker: deliveryRecord(recordFile),
+    broker: record,
     media: podMediaServers(cluster),
     async sourcesWatch(namespace) {
       await waitFor(`the ApiServerSource adapters configured for ${namespace}`, async () => {
@@ -139,6 +140,16 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
         return configured ? true : undefined;
       }, { timeoutMs: 60_000, intervalMs: 250 });
       await waitForSettledPods(cluster);
+      // A running adapter may not watch yet: until a labelled ConfigMap's event in the namespace
+      // reaches the functions, sent again each round.
+      const name = `sources-watch-probe-${namespace}`;
+      let round = 0;
+      await waitFor(`an event from ${namespace} through the Broker`, async () => {
+        await cluster.kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'streamer-operator' } }, data: { round: String(++round) } }) });
+        await new Promise((resolve) => setTimeout(resolve, 1_000));
+        return record.deliveries.some((d) => d.kind === 'ConfigMap' && d.name === name) ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 250 });
+      await cluster.kubectl.ok(['delete', 'configmap', name, '-n', namespace]);
     },
     async stopSources() {
       await cluster.kubectl.ok(['delete', 'apiserversources.sources.knative.dev', '--all', '-n', OPERATOR_NAMESPACE, '--wait=true', '--timeout=60s']);
