@@ -8,7 +8,7 @@
 // bound are refused at once (GateFullError), for the sender to retry later.
 export type WorkGate = {
   run<T>(work: () => Promise<T>): Promise<T>;
-  stats(): { running: number; waiting: number; maxRunning: number; maxWaiting: number; refused: number };
+  stats(): { running: number; waiting: number; maxRunning: number; mostWaiting: number; refused: number };
 };
 
 /** Thrown by `run` when `maxWaiting` runs already wait: nothing was started. */
@@ -51,6 +51,6 @@ export function createWorkGate(limit: number, { maxWaiting = Number.POSITIVE_INF
         else running--;
       }
     },
-    stats: () => ({ running, waiting: waiting.length, maxRunning, maxWaiting: mostWaiting, refused }),
+    stats: () => ({ running, waiting: waiting.length, maxRunning, mostWaiting, refused }),
   };
 }

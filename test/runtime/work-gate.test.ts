@@ -26,7 +26,7 @@ gate('runs at most `limit` at once, every run in arrival order, and passes resul
   assert.is(most, 3);
   assert.equal(started, Array.from({ length: 12 }, (_, i) => i));
   assert.equal(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message)), [0, 10, 20, 30, 40, 'five', 60, 70, 80, 90, 100, 110]);
-  assert.equal(work.stats(), { running: 0, waiting: 0, maxRunning: 3, maxWaiting: 9, refused: 0 });
+  assert.equal(work.stats(), { running: 0, waiting: 0, maxRunning: 3, mostWaiting: 9, refused: 0 });
 });
 
 gate('holds at most `maxWaiting` runs waiting: the next is refused at once, without running, and a freed place is taken again', async () => {
@@ -43,7 +43,7 @@ gate('holds at most `maxWaiting` runs waiting: the next is refused at once, with
   const refused = await hold(5).then(() => 'ran', (error: unknown) => error);
   assert.instance(refused, GateFullError);
   assert.is((refused as GateFullError).code, 'EVENTS_WAITING_FULL');
-  assert.equal(work.stats(), { running: 2, waiting: 3, maxRunning: 2, maxWaiting: 3, refused: 1 });
+  assert.equal(work.stats(), { running: 2, waiting: 3, maxRunning: 2, mostWaiting: 3, refused: 1 });
   release.shift()!(); // run 0 ends: run 2 takes its slot, a waiting place is free again
   await tick();
   const late = hold(6);
@@ -54,7 +54,7 @@ gate('holds at most `maxWaiting` runs waiting: the next is refused at once, with
   }
   assert.equal(await Promise.all([...admitted, late]), [0, 1, 2, 3, 4, 6]);
   assert.equal(ran, [0, 1, 2, 3, 4, 6]);
-  assert.equal(work.stats(), { running: 0, waiting: 0, maxRunning: 2, maxWaiting: 3, refused: 1 });
+  assert.equal(work.stats(), { running: 0, waiting: 0, maxRunning: 2, mostWaiting: 3, refused: 1 });
 });
 
 gate('maxWaiting 0 refuses whatever finds every slot taken', async () => {
