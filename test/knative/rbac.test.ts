@@ -16,7 +16,7 @@ import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 import { definition as reconcileChildren } from '../../functions/reconcile-children/definition.ts';
 import { definition as probeStatus } from '../../functions/probe-status/definition.ts';
 import { definition as pushConfig } from '../../functions/push-config/definition.ts';
-import { byKind, knativeDir, kustomize, named, OPERATOR_NAMESPACE, sourceSpec, type Manifest } from './manifests.ts';
+import { byKind, installEventPolicyCrd, knativeDir, kustomize, named, OPERATOR_NAMESPACE, sourceSpec, type Manifest } from './manifests.ts';
 
 const cluster = await useCluster();
 const kubectl = cluster.kubectl;
@@ -66,6 +66,7 @@ matrix.before(async () => {
     const phase = await kubectl(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'jsonpath={.status.phase}']);
     return phase.code !== 0 || phase.stdout === 'Active' ? true : undefined;
   }, { timeoutMs: 60_000, intervalMs: 200 });
+  await installEventPolicyCrd(kubectl);
   await kubectl.ok(['apply', '-f', '-'], { input: list(rbacObjects) });
   ns = await cluster.createNamespace('rbac');
 });
@@ -94,6 +95,8 @@ matrix('streamer-operator: what the functions need', async () => {
       // Recreating a child whose immutable fields must change; unsticking a rollout.
       ...['statefulsets.apps', 'services', 'rolebindings.rbac.authorization.k8s.io', 'pods'].map((r): Row => ['delete', r, 'user']),
       ['get', 'namespaces', 'all'],
+      // Authenticated delivery: a TokenReview per new sender token.
+      ['create', 'tokenreviews.authentication.k8s.io', 'all'],
     ],
     [
       // Streamers belong to their users.
@@ -131,6 +134,14 @@ matrix('streamer-operator: what the functions need', async () => {
       ['create', 'events', 'user'],
     ],
   );
+});
+
+matrix('streamer-operator reads its own EventPolicy by name, and no other', async () => {
+  assert.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/streamer-operator', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/other', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'list', 'eventpolicies.eventing.knative.dev', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/streamer-operator', ns));
+  assert.not.ok(await can(OPERATOR, 'update', 'eventpolicies.eventing.knative.dev/streamer-operator', OPERATOR_NAMESPACE));
 });
 
 matrix('streamers-source: reads Streamers, nothing else', async () => {
