@@ -38,8 +38,12 @@ export type VerifierOptions = {
   audience: string;
   /** The cluster's service-account issuer (kube-apiserver --service-account-issuer); see discoverIssuer. */
   issuer: () => Promise<string>;
-  /** The subjects allowed to deliver (e.g. the EventPolicy's status.from), asked after a TokenReview succeeded. */
-  allowedSubjects: () => Promise<ReadonlySet<string>>;
+  /**
+   * The subjects allowed to deliver (e.g. the EventPolicy's status.from), asked after a
+   * TokenReview succeeded; `fresh` asks for a list newer than any cached one (a subject missing
+   * from a cached list may have been admitted since).
+   */
+  allowedSubjects: (fresh?: boolean) => Promise<ReadonlySet<string>>;
   /** Most tokens remembered (accepted and refused together); the oldest are forgotten first. */
   maxEntries?: number;
   /** Longest a result is trusted, whatever the token's expiry. */
@@ -141,7 +145,8 @@ export function createEventVerifier(options: VerifierOptions): EventVerifier {
         if (error instanceof EventAuthError && error.code === 'NotAuthenticated') remember(key, error, exp, maxAgeMs);
         throw error;
       }
-      const allowed = await allowedSubjects();
+      let allowed = await allowedSubjects();
+      if (!allowed.has(subject)) allowed = await allowedSubjects(true);
       const result = allowed.has(subject)
         ? { subject }
         : new EventAuthError('SubjectNotAllowed', `${subject} is not a sender the EventPolicy admits`);
@@ -155,18 +160,21 @@ export function createEventVerifier(options: VerifierOptions): EventVerifier {
 
 /**
  * The subjects an EventPolicy admits (status.from, which Knative's EventPolicy controller resolves
- * from spec.from's refs to the Triggers' OIDC ServiceAccounts), read at most every `maxAgeMs`.
+ * from spec.from's refs to the Triggers' OIDC ServiceAccounts), read at most every `maxAgeMs`;
+ * a `fresh` request re-reads a list older than `minAgeMs` (so a newly admitted Trigger passes at
+ * once, while a stream of refused subjects costs at most one read per `minAgeMs`).
  */
-export function eventPolicySubjects({ transport, namespace, name, maxAgeMs = 30_000, now = Date.now }: {
+export function eventPolicySubjects({ transport, namespace, name, maxAgeMs = 30_000, minAgeMs = 2_000, now = Date.now }: {
   transport: () => Promise<KubeTransport>;
   namespace: string;
   name: string;
   maxAgeMs?: number;
+  minAgeMs?: number;
   now?: () => number;
-}): () => Promise<ReadonlySet<string>> {
+}): (fresh?: boolean) => Promise<ReadonlySet<string>> {
   let cached: { at: number; subjects: ReadonlySet<string> } | undefined;
-  return async () => {
-    if (cached && now() - cached.at < maxAgeMs) return cached.subjects;
+  return async (fresh = false) => {
+    if (cached && now() - cached.at < (fresh ? minAgeMs : maxAgeMs)) return cached.subjects;
     const t = await transport();
     const response = await request(`${t.server}/apis/eventing.knative.dev/v1alpha1/namespaces/${namespace}/eventpolicies/${name}`, {
       dispatcher: t.dispatcher,

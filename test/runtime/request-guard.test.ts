@@ -12,7 +12,8 @@ import { useCluster } from '../cluster/shared.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { transportFromKubeconfig } from '../../lib/kube/config.ts';
 import type { KubeTransport } from '../../lib/kube/client.ts';
-import { createEventVerifier, discoverIssuer, EventAuthError, type EventVerifier } from '../../lib/runtime/event-auth.ts';
+import { createEventVerifier, discoverIssuer, EventAuthError, eventPolicySubjects, type EventVerifier } from '../../lib/runtime/event-auth.ts';
+import { installEventPolicyCrd } from '../knative/manifests.ts';
 import { DEFAULT_MAX_BODY_BYTES, guardRequests, installRequestGuard } from '../../lib/runtime/request-guard.ts';
 
 const cluster = await useCluster();
@@ -308,6 +309,29 @@ oidc('behind the guard: 401 without a token and the handler is never called; 204
   } finally {
     await served.close();
   }
+});
+
+oidc('the EventPolicy\'s status.from is the allowed list, cached, and re-read for a missing subject', async () => {
+  await installEventPolicyCrd(kubectl);
+  const policy = {
+    apiVersion: 'eventing.knative.dev/v1alpha1', kind: 'EventPolicy', metadata: { name: 'streamer-operator', namespace: ns },
+    spec: { from: [{ ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Trigger', name: 'reconcile-children', namespace: ns } }] },
+  };
+  await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(policy) });
+  // Knative's EventPolicy controller writes status.from; here the test writes it as it would.
+  const setFrom = (from: string[]) => kubectl.ok(['patch', 'eventpolicy', 'streamer-operator', '-n', ns, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { from } })]);
+  await setFrom(['system:serviceaccount:x:a']);
+  let clock = Date.now();
+  const subjects = eventPolicySubjects({ transport: async () => counted, namespace: ns, name: 'streamer-operator', now: () => clock });
+  assert.equal([...(await subjects())], ['system:serviceaccount:x:a']);
+  await setFrom(['system:serviceaccount:x:a', 'system:serviceaccount:x:b']);
+  const before = apiRequests;
+  assert.equal([...(await subjects())], ['system:serviceaccount:x:a'], 'cached');
+  assert.equal([...(await subjects(true))], ['system:serviceaccount:x:a'], 'a fresh read within 2 s is the cached one');
+  assert.is(apiRequests, before);
+  clock += 2_500;
+  assert.equal([...(await subjects(true))].sort(), ['system:serviceaccount:x:a', 'system:serviceaccount:x:b']);
+  assert.is(apiRequests, before + 1);
 });
 
 oidc.after(async () => {
