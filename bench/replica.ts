@@ -70,7 +70,8 @@ const replicas = await Promise.all(Array.from({ length: replicaCount }, async (_
   const port = BASE_PORT + index;
   const started = await startListening({
     args: [...(heapDir ? ['--heapsnapshot-signal=SIGUSR2', '--report-on-signal', '--report-signal=SIGWINCH', `--diagnostic-dir=${heapDir}`, `--report-directory=${heapDir}`] : []), join(repoRoot, 'bench', 'serve-bundle.mjs'), join(repoRoot, 'dist', 'index.js'), 'streamer-operator', String(port)],
-    env: { ...process.env, ...service.env, KUBECONFIG: cluster.kubeconfig, MAX_EVENTS_IN_FLIGHT: String(service.containerConcurrency) },
+    // EVENT_AUTH none: the bench is the sender and has no Knative OIDC identity to present.
+    env: { ...process.env, ...service.env, EVENT_AUTH: 'none', KUBECONFIG: cluster.kubeconfig, MAX_EVENTS_IN_FLIGHT: String(service.containerConcurrency) },
     timeoutMs: 60_000,
   });
   let buffered = '';
