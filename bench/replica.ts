@@ -17,7 +17,7 @@
 // event is the resync's repair path. Then one tick of the settled cluster is measured
 // (wall, lists, writes, media calls) and the replica's RSS read at rest.
 //
-//   node bench/replica.ts            (after npm run build; prints Markdown, writes nothing)
+//   node bench/replica.ts            (after npm run build; prints the steps as JSON, writes nothing)
 //   BENCH_HEAP_DIR=/tmp/heaps node bench/replica.ts   also writes a heap snapshot at rest
 import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
