@@ -3,13 +3,17 @@
 // path (the Triggers in knative/ address /reconcile-children, /push-config,
 // /probe-status), /dead-letter logs events the Broker gave up on, and
 // /health/* answers func's probes. Each function can also be deployed alone
-// with its own target (see docs/install.md).
+// with its own target (see docs/install.md). Before any of it, the request guard
+// (lib/runtime/request-guard.ts) authenticates the sender and bounds the body.
+import { readFileSync } from 'node:fs';
 import { http } from '@google-cloud/functions-framework';
 import type { EventRequest, EventResponse } from '../lib/events/index.ts';
 import type { KubeTransport } from '../lib/kube/client.ts';
 import { defaultTransport } from '../lib/kube/config.ts';
 import { limitTransport, rateLimitsFromEnv } from '../lib/kube/rate-limit.ts';
 import { createLogger } from '../lib/runtime/log.ts';
+import { guardOptionsFromEnv, SA_NAMESPACE_FILE } from '../lib/runtime/guard-settings.ts';
+import { installRequestGuard } from '../lib/runtime/request-guard.ts';
 import { lazyHandler, type Handler } from '../lib/runtime/register.ts';
 import * as reconcileChildren from './reconcile-children/definition.ts';
 import * as pushConfig from './push-config/definition.ts';
@@ -27,6 +31,16 @@ const sharedTransport = () => {
   });
   return transport;
 };
+
+// functions-framework creates its server after loading this module: the guard goes in front of it.
+const podNamespace = (() => {
+  try {
+    return readFileSync(SA_NAMESPACE_FILE, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+})();
+installRequestGuard(guardOptionsFromEnv({ transport: sharedTransport, log, namespace: podNamespace }));
 
 const routes: Record<string, Handler> = {};
 for (const fn of [reconcileChildren, pushConfig, probeStatus]) {

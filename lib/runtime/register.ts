@@ -8,7 +8,7 @@ import { limitTransport, rateLimitsFromEnv } from '../kube/rate-limit.ts';
 import { HEALTH_PATHS, type EventRequest, type EventResponse } from '../events/index.ts';
 import { createLogger, type Logger } from './log.ts';
 import { DEFAULT_PAGE_SIZE } from './resync.ts';
-import { createWorkGate, type WorkGate } from './work-gate.ts';
+import { createWorkGate, GateFullError, type WorkGate } from './work-gate.ts';
 import { makeStreamerFunction, type StreamerFunctionOptions } from './streamer-function.ts';
 
 export type Handler = (req: EventRequest, res: EventResponse) => Promise<void>;
@@ -21,14 +21,26 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env) {
     const value = Number(env[name]);
     return Number.isFinite(value) && env[name] !== '' && env[name] !== undefined ? value : fallback;
   };
+  const eventsInFlight = Math.max(1, Math.floor(number('MAX_EVENTS_IN_FLIGHT', 10)));
   return {
     resyncConcurrency: number('RESYNC_CONCURRENCY', 4),
     resyncDeadlineMs: number('RESYNC_DEADLINE_MS', 40_000),
     resyncPageSize: number('RESYNC_PAGE_SIZE', DEFAULT_PAGE_SIZE),
+    /** The namespaced install's namespaces (comma-separated STREAMER_NAMESPACES); empty: all. */
+    streamerNamespaces: (env.STREAMER_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     /** Events worked on at once by this process, all functions together (work-gate.ts). */
-    eventsInFlight: Math.max(1, Math.floor(number('MAX_EVENTS_IN_FLIGHT', 10))),
+    eventsInFlight,
+    /**
+     * Events held waiting for a slot, beyond which a delivery is answered 503 with Retry-After
+     * (the Broker retries it with backoff): ten per slot by default, as Knative's queue-proxy
+     * queues in front of a replica (work-gate.ts).
+     */
+    eventsWaiting: Math.max(0, Math.floor(number('MAX_EVENTS_WAITING', 10 * eventsInFlight))),
   };
 }
+
+/** What a delivery refused by a full gate is told to wait before it comes again. */
+export const REFUSED_RETRY_AFTER_SECONDS = 1;
 
 /** One gate per process: the three functions of the combined service share it. */
 let processGate: WorkGate | undefined;
@@ -51,7 +63,7 @@ export function lazyHandler(
   const settings = runtimeSettings(env);
   const build = async () =>
     makeStreamerFunction({
-      resync: { concurrency: settings.resyncConcurrency, deadlineMs: settings.resyncDeadlineMs, pageSize: settings.resyncPageSize },
+      resync: { concurrency: settings.resyncConcurrency, deadlineMs: settings.resyncDeadlineMs, pageSize: settings.resyncPageSize, namespaces: settings.streamerNamespaces },
       ...definition,
       transport: await transport(),
       log,
@@ -78,7 +90,17 @@ export function lazyHandler(
       res.end(`${definition.name} cannot reach Kubernetes: ${(error as Error).message}`);
       return;
     }
-    processGate ??= createWorkGate(settings.eventsInFlight);
-    await processGate.run(() => handler(req, res));
+    processGate ??= createWorkGate(settings.eventsInFlight, { maxWaiting: settings.eventsWaiting });
+    try {
+      await processGate.run(() => handler(req, res));
+    } catch (error) {
+      if (!(error instanceof GateFullError)) throw error;
+      // Nothing was started: the sender retries later (the Broker honours Retry-After).
+      log({ function: definition.name, outcome: 'refused', status: 503, reason: error.code, error: { code: error.code, message: error.message } });
+      res.statusCode = 503;
+      res.setHeader('retry-after', String(REFUSED_RETRY_AFTER_SECONDS));
+      res.setHeader('content-type', 'text/plain; charset=utf-8');
+      res.end(`${definition.name}: ${error.message}`);
+    }
   };
 }

@@ -43,7 +43,7 @@ export const DEFAULT_PAGE_SIZE = 500;
 /** Lists every page of `kind` (by `labelSelector`), handing each item to `each` as it comes. */
 export async function forEachListed(
   kube: KubeClient,
-  query: { apiVersion: string; kind: string; labelSelector?: string },
+  query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string },
   pageSize: number,
   each: (item: KubeObject) => void,
 ): Promise<number> {
@@ -58,19 +58,31 @@ export async function forEachListed(
   return pages;
 }
 
-/** Reads the cluster and decides which Streamers need the function's work. */
+/**
+ * Reads the cluster and decides which Streamers need the function's work. With `namespaces`
+ * (the namespaced install, STREAMER_NAMESPACES) each kind is listed in each of those namespaces
+ * instead of cluster-wide, which that install's Roles would refuse.
+ */
 export async function planResync({
   kube,
   check,
   pageSize = DEFAULT_PAGE_SIZE,
+  namespaces,
 }: {
   kube: KubeClient;
   check?: ResyncCheck;
   pageSize?: number;
+  namespaces?: readonly string[];
 }): Promise<ResyncPlan> {
   const plan: ResyncPlan = { streamers: 0, differing: [], lists: 0, invalid: [] };
   const entries: { streamer: Streamer; kept: Record<string, unknown> }[] = [];
-  plan.lists += await forEachListed(kube, { apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND }, pageSize, (item) => {
+  const scopes = namespaces?.length ? namespaces : [undefined];
+  const listAll = async (query: { apiVersion: string; kind: string; labelSelector?: string }, each: (item: KubeObject) => void) => {
+    let pages = 0;
+    for (const namespace of scopes) pages += await forEachListed(kube, namespace ? { ...query, namespace } : query, pageSize, each);
+    return pages;
+  };
+  plan.lists += await listAll({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND }, (item) => {
     const parsed = Streamer.safeParse(item);
     if (!parsed.success) {
       plan.invalid.push({ namespace: item.metadata?.namespace, name: item.metadata?.name, issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) });
@@ -88,7 +100,7 @@ export async function planResync({
   for (const kind of check.kinds) {
     const byName = new Map<string, (typeof entries)[number]>();
     for (const entry of entries) byName.set(`${entry.streamer.metadata.namespace}/${kind.nameOf(entry.streamer)}`, entry);
-    plan.lists += await forEachListed(kube, { apiVersion: kind.apiVersion, kind: kind.kind, labelSelector }, pageSize, (item) => {
+    plan.lists += await listAll({ apiVersion: kind.apiVersion, kind: kind.kind, labelSelector }, (item) => {
       const entry = byName.get(`${item.metadata.namespace}/${item.metadata.name}`);
       if (entry) entry.kept[kind.kind] = check.keep(entry.streamer, kind.kind, item);
     });

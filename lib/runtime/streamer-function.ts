@@ -35,6 +35,8 @@ export type StreamerFunctionOptions = {
 export type ResyncSettings = {
   /** Streamers worked on at once. @default 4 */
   concurrency?: number;
+  /** List only in these namespaces (the namespaced install, STREAMER_NAMESPACES); absent: cluster-wide. */
+  namespaces?: readonly string[];
   /**
    * No Streamer's work starts later than this after the tick began: the tick answers before
    * the Service's request timeout (60 s), so the Broker never retries a tick that is still
@@ -101,7 +103,12 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
     const started = Date.now();
     const kube = client();
     const settings = options.resync ?? {};
-    const plan = await planResync({ kube, ...(options.resyncCheck ? { check: options.resyncCheck } : {}), ...(settings.pageSize ? { pageSize: settings.pageSize } : {}) });
+    const plan = await planResync({
+      kube,
+      ...(options.resyncCheck ? { check: options.resyncCheck } : {}),
+      ...(settings.pageSize ? { pageSize: settings.pageSize } : {}),
+      ...(settings.namespaces?.length ? { namespaces: settings.namespaces } : {}),
+    });
     for (const bad of plan.invalid) log({ function: name, outcome: 'invalid-streamer', streamer: `${bad.namespace}/${bad.name}`, issues: bad.issues });
     const summary = await runBounded(
       plan.differing,

@@ -67,6 +67,18 @@ export function releaseOnlyConfigMaps(objects: Manifest[]): Manifest[] {
   }) as Manifest);
 }
 
+/**
+ * The one setting changed from the module's config/: OIDC sender identity on (config-features
+ * authentication-oidc), as docs/install.md tells a user to set it; every delivery then carries
+ * a token the functions verify.
+ */
+export function withFeatures(objects: Manifest[]): Manifest[] {
+  return objects.map((o) =>
+    o.kind === 'ConfigMap' && o.metadata.name === 'config-features'
+      ? ({ ...o, data: { ...(o as { data?: Record<string, string> }).data, 'authentication-oidc': 'enabled' } } as Manifest)
+      : o);
+}
+
 export async function installKnativeEventing({ kubectl, knativeBinDir, runDir, log }: {
   kubectl: Kubectl;
   knativeBinDir: string;
@@ -74,7 +86,7 @@ export async function installKnativeEventing({ kubectl, knativeBinDir, runDir, l
   log: (line: string) => void;
 }): Promise<void> {
   const started = Date.now();
-  const objects = await eventingManifests(knativeBinDir);
+  const objects = withFeatures(await eventingManifests(knativeBinDir));
   const all = [...objects, ...releaseOnlyConfigMaps(objects)];
   const groups = [
     all.filter((o) => o.kind === 'Namespace'),

@@ -9,7 +9,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { useCluster } from '../cluster/shared.ts';
 import { waitFor } from '../cluster/wait.ts';
-import { knativeBaseDir, knativeDir, OPERATOR_NAMESPACE } from './manifests.ts';
+import { installEventPolicyCrd, knativeBaseDir, knativeDir, OPERATOR_NAMESPACE } from './manifests.ts';
 
 const cluster = await useCluster();
 const kubectl = cluster.kubectl;
@@ -20,6 +20,7 @@ const dryRun = suite('kubectl apply --dry-run=server -k');
 let createdNamespace = false;
 
 dryRun.before(async () => {
+  await installEventPolicyCrd(kubectl);
   // A namespace left Terminating by an earlier run must be gone before it can be created again.
   await waitFor(`namespace ${OPERATOR_NAMESPACE} not terminating`, async () => {
     const phase = await kubectl(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'jsonpath={.status.phase}']);

@@ -57,6 +57,14 @@ install('every path it applies with -k is a kustomization', () => {
   for (const path of paths) assert.ok(existsSync(join(repoRoot, path, 'kustomization.yaml')), path);
 });
 
+install('its EVENT_AUTH patch points at EVENT_AUTH in the Knative Service', () => {
+  const ksvc = manifests.find((m) => m.kind === 'Service' && m.apiVersion.startsWith('serving.knative.dev'))! as unknown as { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } };
+  const index = /containers\/0\/env\/(\d+)\/name","value":"EVENT_AUTH"/.exec(doc)?.[1];
+  assert.ok(index, 'the patch is in the guide');
+  assert.is(ksvc.spec.template.spec.containers[0]!.env[Number(index)]!.name, 'EVENT_AUTH');
+  assert.ok(doc.includes(`/env/${index}/value","value":"none"`));
+});
+
 install('it names the builder func.yaml uses', async () => {
   const funcYaml = parse(await readFile(join(repoRoot, 'func.yaml'), 'utf8')) as { build: { builderImages: { pack: string } } };
   assert.ok(doc.includes(funcYaml.build.builderImages.pack));

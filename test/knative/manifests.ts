@@ -5,12 +5,23 @@
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { AdapterOptions, AdapterResource } from '../events/adapter.ts';
-import { repoRoot } from '../cluster/index.ts';
+import { buildKnativeBinaries } from '../cluster/binaries.ts';
+import { repoRoot, waitCrdsEstablished } from '../cluster/index.ts';
 import type { Kubectl } from '../cluster/kubectl.ts';
 
 export const knativeDir = join(repoRoot, 'knative');
 export const knativeBaseDir = join(knativeDir, 'base');
 export const OPERATOR_NAMESPACE = 'streamer-operator-system';
+
+/**
+ * The EventPolicy CRD (knative/base/event-policy.yaml), from the pinned Eventing module's own
+ * config/ (build-knative.sh; ../shared/upstream/knative-crds has no copy).
+ */
+export async function installEventPolicyCrd(kubectl: Kubectl): Promise<void> {
+  const eventingDir = await buildKnativeBinaries(() => undefined);
+  await kubectl.ok(['apply', '--server-side', '-f', join(eventingDir, 'knative-config', 'core', 'resources', 'eventpolicy.yaml')]);
+  await waitCrdsEstablished(kubectl);
+}
 
 export type Manifest = {
   apiVersion: string;

@@ -16,7 +16,8 @@ import type { FunctionDefinition } from '../../lib/runtime/register.ts';
 import { definition as reconcileChildren } from '../../functions/reconcile-children/definition.ts';
 import { definition as probeStatus } from '../../functions/probe-status/definition.ts';
 import { definition as pushConfig } from '../../functions/push-config/definition.ts';
-import { byKind, knativeDir, kustomize, named, OPERATOR_NAMESPACE, sourceSpec, type Manifest } from './manifests.ts';
+import { assertMatrix as assertCanI, can as canI, type Row } from './can-i.ts';
+import { byKind, installEventPolicyCrd, knativeDir, kustomize, named, OPERATOR_NAMESPACE, sourceSpec, type Manifest } from './manifests.ts';
 
 const cluster = await useCluster();
 const kubectl = cluster.kubectl;
@@ -32,30 +33,8 @@ const CHILDREN_SOURCE = sa('streamer-children-source');
 
 let ns = ''; // a user namespace holding a Streamer
 
-/** `kubectl auth can-i` as `user`: true for "yes". `where` is a namespace or 'all'. */
-async function can(user: string, verb: string, resource: string, where: string, subresource?: string): Promise<boolean> {
-  const scope = where === 'all' ? ['--all-namespaces'] : ['-n', where];
-  const result = await kubectl(['auth', 'can-i', verb, resource, ...scope, `--as=${user}`, ...(subresource ? [`--subresource=${subresource}`] : [])]);
-  const answer = result.stdout.trim();
-  if (answer !== 'yes' && answer !== 'no') throw new Error(`kubectl auth can-i ${verb} ${resource}: ${result.stderr}`);
-  return answer === 'yes';
-}
-
-type Row = [verb: string, resource: string, where: 'user' | 'other' | 'all', subresource?: string];
-
-async function assertMatrix(user: string, allowed: Row[], refused: Row[]) {
-  const where = (w: Row[2]) => (w === 'user' ? ns : w === 'other' ? 'kube-system' : 'all');
-  const checks = [...allowed.map((row) => [true, row] as const), ...refused.map((row) => [false, row] as const)];
-  const wrong: string[] = [];
-  // Eight kubectl processes at a time: each answer is one SelfSubjectAccessReview.
-  for (let i = 0; i < checks.length; i += 8) {
-    await Promise.all(checks.slice(i, i + 8).map(async ([expect, [verb, resource, scope, subresource]]) => {
-      const answer = await can(user, verb, resource, where(scope), subresource);
-      if (answer !== expect) wrong.push(`${verb} ${resource}${subresource ? `/${subresource}` : ''} in ${scope}: ${answer ? 'allowed' : 'refused'}`);
-    }));
-  }
-  assert.equal(wrong.sort(), [], `${user}:\n${wrong.join('\n')}`);
-}
+const can = (user: string, verb: string, resource: string, where: string, subresource?: string) => canI(kubectl, user, verb, resource, where, subresource);
+const assertMatrix = (user: string, allowed: Row[], refused: Row[]) => assertCanI(kubectl, ns, user, allowed, refused);
 
 // ---
 
@@ -66,6 +45,7 @@ matrix.before(async () => {
     const phase = await kubectl(['get', 'namespace', OPERATOR_NAMESPACE, '-o', 'jsonpath={.status.phase}']);
     return phase.code !== 0 || phase.stdout === 'Active' ? true : undefined;
   }, { timeoutMs: 60_000, intervalMs: 200 });
+  await installEventPolicyCrd(kubectl);
   await kubectl.ok(['apply', '-f', '-'], { input: list(rbacObjects) });
   ns = await cluster.createNamespace('rbac');
 });
@@ -94,6 +74,8 @@ matrix('streamer-operator: what the functions need', async () => {
       // Recreating a child whose immutable fields must change; unsticking a rollout.
       ...['statefulsets.apps', 'services', 'rolebindings.rbac.authorization.k8s.io', 'pods'].map((r): Row => ['delete', r, 'user']),
       ['get', 'namespaces', 'all'],
+      // Authenticated delivery: a TokenReview per new sender token.
+      ['create', 'tokenreviews.authentication.k8s.io', 'all'],
     ],
     [
       // Streamers belong to their users.
@@ -131,6 +113,14 @@ matrix('streamer-operator: what the functions need', async () => {
       ['create', 'events', 'user'],
     ],
   );
+});
+
+matrix('streamer-operator reads its own EventPolicy by name, and no other', async () => {
+  assert.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/streamer-operator', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/other', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'list', 'eventpolicies.eventing.knative.dev', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'get', 'eventpolicies.eventing.knative.dev/streamer-operator', ns));
+  assert.not.ok(await can(OPERATOR, 'update', 'eventpolicies.eventing.knative.dev/streamer-operator', OPERATOR_NAMESPACE));
 });
 
 matrix('streamers-source: reads Streamers, nothing else', async () => {

@@ -32,6 +32,7 @@ const sandbox = await startKnativeSandbox(cluster, { replicas: 2, log: (line) =>
 });
 const kubectl = cluster.kubectl;
 const test = suite('knative/ on real Knative Eventing');
+const AUDIENCE = `serving.knative.dev/service/${OPERATOR_NAMESPACE}/streamer-operator`;
 
 type Conditioned = { kind: string; metadata: { name: string }; status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; subscriberUri?: string } };
 const get = <T = Conditioned>(kind: string, name: string, namespace = OPERATOR_NAMESPACE) => kubectl.json<T>(['get', kind, name, '-n', namespace]);
@@ -127,12 +128,20 @@ test('a Trigger whose subscriber keeps answering 503 is retried as its delivery 
         subscriber: { ref: { apiVersion: 'v1', kind: 'Service', name: 'no-credentials' }, uri: '/reconcile-children' },
         delivery: {
           retry: 2, backoffPolicy: 'linear', backoffDelay: 'PT0.2S',
-          deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'streamer-operator' }, uri: '/dead-letter' },
+          deadLetterSink: { ref: { apiVersion: 'serving.knative.dev/v1', kind: 'Service', name: 'streamer-operator' }, uri: '/dead-letter', audience: AUDIENCE },
         },
       },
     },
   ] });
   await waitFor(`Trigger ${probe} Ready`, async () => (readyCondition(await get('trigger', probe))?.status === 'True' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
+  // The functions admit only the senders their EventPolicy lists (OIDC is on in the harness):
+  // the probe Trigger is added to it as a user would add one.
+  await kubectl.ok(['patch', 'eventpolicy', 'streamer-operator', '-n', OPERATOR_NAMESPACE, '--type=json', '-p',
+    JSON.stringify([{ op: 'add', path: '/spec/from/-', value: { ref: { apiVersion: 'eventing.knative.dev/v1', kind: 'Trigger', name: probe, namespace: OPERATOR_NAMESPACE } } }])]);
+  await waitFor('the EventPolicy to admit the probe Trigger', async () => {
+    const policy = await get<{ status?: { from?: string[] } }>('eventpolicy', 'streamer-operator');
+    return policy.status?.from?.includes(`system:serviceaccount:${OPERATOR_NAMESPACE}:${probe}-oidc-eventing.knative.dev-trigger`) ? true : undefined;
+  }, { timeoutMs: 60_000, intervalMs: 500 });
   const failing = () => cluster.sealed?.kubelet.logFiles(OPERATOR_NAMESPACE, 'no-credentials-') ?? [];
   await waitFor('the no-credentials Pod running', async () => (failing().length ? true : undefined), { timeoutMs: 30_000 });
   await waitFor('the no-credentials Pod listening', async () => ((await logText(failing())).includes('Serving function') ? true : undefined), { timeoutMs: 30_000 }).catch(() => undefined);
