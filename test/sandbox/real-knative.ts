@@ -162,7 +162,10 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
       await waitForSettledPods(cluster);
       await waitForDataPath(cluster, () => sealed.kubelet.logFiles(OPERATOR_NAMESPACE, 'streamer-operator'));
     },
-    tick: () => postInside(sealed.net, `http://${ingress.trim()}/${OPERATOR_NAMESPACE}/streamer-operator`, {
+    // OIDC is on: the ingress admits a token for the Broker's audience from the Broker's own
+    // namespace, as the PingSource there sends it.
+    tick: async () => postInside(sealed.net, `http://${ingress.trim()}/${OPERATOR_NAMESPACE}/streamer-operator`, {
+      authorization: `Bearer ${(await cluster.kubectl.ok(['create', 'token', 'default', '-n', OPERATOR_NAMESPACE, `--audience=eventing.knative.dev/broker/${OPERATOR_NAMESPACE}/streamer-operator`])).trim()}`,
       'ce-specversion': '1.0', 'ce-type': 'dev.knative.sources.ping', 'ce-id': randomUUID(), 'ce-time': new Date().toISOString(),
       'ce-source': `/apis/v1/namespaces/${OPERATOR_NAMESPACE}/pingsources/streamer-resync`, 'content-type': 'application/json',
     }, '{"op":"resync"}'),
