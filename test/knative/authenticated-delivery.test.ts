@@ -135,6 +135,7 @@ const editAuth = async (ns: string) =>
 
 test('a hand-changed edit_auth turns StreamerConfigSaved False within seconds (the children source sees the Secret)', async () => {
   const ns = await cluster.createNamespace('password');
+  await sandbox.sourcesWatch(ns); // the adapters roll for a new namespace (see real-eventing.test.ts)
   await kubectl.ok(['create', 'secret', 'generic', 'flussonic-license', '-n', ns, '--from-literal=license_key=test-license']);
   await kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
   await condition(ns, 'StreamerConfigSaved', (c, s) => c.status === 'True' && c.observedGeneration === s.metadata.generation);

@@ -66,6 +66,9 @@ test('Knative resolved each Trigger to the functions on their own path (the ksvc
 
 test('a Streamer created by kubectl gets its children, becomes StreamerReady, and an edit is saved: all through the real Broker', async () => {
   const ns = await cluster.createNamespace('real-kn');
+  // Knative rolls the adapters when a namespace appears (namespaceSelector); events sent
+  // before the new adapters watch are lost (docs/install.md), so wait as a user would have to.
+  await sandbox.sourcesWatch(ns);
   await kubectl.ok(['create', 'secret', 'generic', 'flussonic-license', '-n', ns, '--from-literal=license_key=test-license']);
   const created = Date.now();
   await kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(quickstartManifest) });
