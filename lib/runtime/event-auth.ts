@@ -14,8 +14,9 @@
 // so a replica costs one TokenReview per token, not per event: the filter reuses a token until
 // shortly before it expires.
 import { createHash } from 'node:crypto';
-import { request } from 'undici';
-import type { KubeTransport } from '../kube/client.ts';
+import { send, type KubeTransport } from '../kube/client.ts';
+
+const TIMEOUT_MS = 10_000;
 
 /** Why a request is refused, as a stable code plus a sentence for the log and the 401 body. */
 export type EventAuthCode = 'NoToken' | 'MalformedToken' | 'WrongIssuer' | 'NotAuthenticated' | 'SubjectNotAllowed' | 'ReviewFailed';
@@ -86,22 +87,16 @@ export function createEventVerifier(options: VerifierOptions): EventVerifier {
   };
 
   async function review(token: string): Promise<string> {
-    const t = await transport();
-    const headers = { ...(await t.headers()), 'content-type': 'application/json', accept: 'application/json' };
     reviews++;
-    const response = await request(`${t.server}/apis/authentication.k8s.io/v1/tokenreviews`, {
+    const response = await send(await transport(), {
       method: 'POST',
-      dispatcher: t.dispatcher,
-      headers,
-      body: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [audience] } }),
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
-    const text = await response.body.text();
+      path: '/apis/authentication.k8s.io/v1/tokenreviews',
+      body: { type: 'application/json', data: JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token, audiences: [audience] } }) },
+    }, TIMEOUT_MS);
     if (response.statusCode !== 201 && response.statusCode !== 200) {
       throw new EventAuthError('ReviewFailed', `TokenReview answered ${response.statusCode}`);
     }
-    const status = (JSON.parse(text) as { status?: { authenticated?: boolean; error?: string; user?: { username?: string }; audiences?: string[] } }).status;
+    const status = (JSON.parse(response.text) as { status?: { authenticated?: boolean; error?: string; user?: { username?: string }; audiences?: string[] } }).status;
     if (!status?.authenticated || !status.user?.username) {
       throw new EventAuthError('NotAuthenticated', `the API server did not authenticate the token for audience ${audience}${status?.error ? `: ${status.error}` : ''}`);
     }
@@ -175,16 +170,9 @@ export function eventPolicySubjects({ transport, namespace, name, maxAgeMs = 30_
   let cached: { at: number; subjects: ReadonlySet<string> } | undefined;
   return async (fresh = false) => {
     if (cached && now() - cached.at < (fresh ? minAgeMs : maxAgeMs)) return cached.subjects;
-    const t = await transport();
-    const response = await request(`${t.server}/apis/eventing.knative.dev/v1alpha1/namespaces/${namespace}/eventpolicies/${name}`, {
-      dispatcher: t.dispatcher,
-      headers: { ...(await t.headers()), accept: 'application/json' },
-      headersTimeout: 10_000,
-      bodyTimeout: 10_000,
-    });
-    const text = await response.body.text();
+    const response = await send(await transport(), { method: 'GET', path: `/apis/eventing.knative.dev/v1alpha1/namespaces/${namespace}/eventpolicies/${name}` }, TIMEOUT_MS);
     if (response.statusCode !== 200) throw new EventAuthError('ReviewFailed', `reading EventPolicy ${namespace}/${name} answered ${response.statusCode}`);
-    const from = (JSON.parse(text) as { status?: { from?: string[] } }).status?.from ?? [];
+    const from = (JSON.parse(response.text) as { status?: { from?: string[] } }).status?.from ?? [];
     cached = { at: now(), subjects: new Set(from) };
     return cached.subjects;
   };
@@ -199,15 +187,8 @@ export function discoverIssuer(transport: () => Promise<KubeTransport>, configur
   let issuer: Promise<string> | undefined = configured ? Promise.resolve(configured) : undefined;
   return () => {
     issuer ??= (async () => {
-      const t = await transport();
-      const response = await request(`${t.server}/.well-known/openid-configuration`, {
-        dispatcher: t.dispatcher,
-        headers: { ...(await t.headers()), accept: 'application/json' },
-        headersTimeout: 10_000,
-        bodyTimeout: 10_000,
-      });
-      const text = await response.body.text();
-      const found = response.statusCode === 200 ? (JSON.parse(text) as { issuer?: unknown }).issuer : undefined;
+      const response = await send(await transport(), { method: 'GET', path: '/.well-known/openid-configuration' }, TIMEOUT_MS);
+      const found = response.statusCode === 200 ? (JSON.parse(response.text) as { issuer?: unknown }).issuer : undefined;
       if (typeof found !== 'string') throw new EventAuthError('ReviewFailed', `the API server's OIDC discovery answered ${response.statusCode}; set EVENT_ISSUER`);
       return found;
     })().catch((error: unknown) => {
