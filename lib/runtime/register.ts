@@ -42,6 +42,14 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env) {
 /** What a delivery refused by a full gate is told to wait before it comes again. */
 export const REFUSED_RETRY_AFTER_SECONDS = 1;
 
+/** 503 (the Broker retries it), with Retry-After when the wait is known. */
+function unavailable(res: EventResponse, text: string, retryAfterSeconds?: number): void {
+  res.statusCode = 503;
+  if (retryAfterSeconds !== undefined) res.setHeader('retry-after', String(retryAfterSeconds));
+  res.setHeader('content-type', 'text/plain; charset=utf-8');
+  res.end(text);
+}
+
 /** One gate per process: the three functions of the combined service share it. */
 let processGate: WorkGate | undefined;
 
@@ -85,9 +93,7 @@ export function lazyHandler(
       handler = await ready;
     } catch (error) {
       log({ function: definition.name, outcome: 'startup-failed', error: (error as Error).message });
-      res.statusCode = 503;
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end(`${definition.name} cannot reach Kubernetes: ${(error as Error).message}`);
+      unavailable(res, `${definition.name} cannot reach Kubernetes: ${(error as Error).message}`);
       return;
     }
     processGate ??= createWorkGate(settings.eventsInFlight, { maxWaiting: settings.eventsWaiting });
@@ -97,10 +103,7 @@ export function lazyHandler(
       if (!(error instanceof GateFullError)) throw error;
       // Nothing was started: the sender retries later (the Broker honours Retry-After).
       log({ function: definition.name, outcome: 'refused', status: 503, reason: error.code, error: { code: error.code, message: error.message } });
-      res.statusCode = 503;
-      res.setHeader('retry-after', String(REFUSED_RETRY_AFTER_SECONDS));
-      res.setHeader('content-type', 'text/plain; charset=utf-8');
-      res.end(`${definition.name}: ${error.message}`);
+      unavailable(res, `${definition.name}: ${error.message}`, REFUSED_RETRY_AFTER_SECONDS);
     }
   };
 }
