@@ -1,7 +1,10 @@
-// Changes Kubernetes cannot apply in place, end to end: the real ApiServerSource adapters, the
-// Triggers in knative/, the three functions and a media-server double per Pod. The Pod's uid
-// shows where a restart happened and where it must not; the keys the media server wrote into
-// the license-storage Secret must survive everything.
+// Changes Kubernetes cannot apply in place, end to end on real Knative Eventing (sealed cluster,
+// `kubectl apply -k knative/`: the ApiServerSources, Broker, Triggers and PingSource, Knative's
+// own retries and dead-letter sink), the three functions in two replicas of the ksvc stand-in,
+// and the media-server double run as each streamer Pod. Deliveries are read from the tests'
+// delivery proxy in front of the functions. The Pod's uid shows where a restart happened and
+// where it must not; the keys the media server wrote into the license-storage Secret must
+// survive everything.
 import { randomBytes } from 'node:crypto';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,9 +12,9 @@ import { kwokNode } from '../cluster/index.ts';
 import { namespacePerTest } from '../cluster/namespaces.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest, type StreamerManifest } from '../fixtures/streamers.ts';
-import { useSandbox } from './sandbox.ts';
+import { useRealSandbox } from './sandbox.ts';
 
-const { cluster, sandbox } = await useSandbox();
+const { cluster, sandbox } = await useRealSandbox({ replicas: 2 });
 const kubectl = cluster.kubectl;
 const test = suite('lifecycle end to end: recreate, stuck rollouts, taken names, tainted nodes, deletion');
 
@@ -57,7 +60,7 @@ function readyPod(ns: string, { notUid, image, timeoutMs = 60_000 }: { notUid?: 
   }, { timeoutMs, intervalMs: 200 });
 }
 
-async function condition(ns: string, type: string, ok: (c: Condition, s: StreamerView) => boolean, timeoutMs = 40_000) {
+async function condition(ns: string, type: string, ok: (c: Condition, s: StreamerView) => boolean, timeoutMs = 60_000) {
   return waitFor(`${type} in ${ns}`, async () => {
     const streamer = await kubectl.json<StreamerView>(['get', 'streamer', 'simple', '-n', ns]);
     const found = streamer.status?.conditions?.find((c) => c.type === type);
@@ -111,9 +114,16 @@ test('changing selectorLabels recreates the StatefulSet: one new Pod, the Servic
   assert.equal(set.spec.selector.matchLabels, { app: 'renamed' });
   const service = await kubectl.json<{ spec: { selector: Record<string, string> } }>(['get', 'service', 'simple-headless', '-n', ns]);
   assert.equal(service.spec.selector, { app: 'renamed' });
-  // The documented api-endpoint resolves again: the headless Service selects the new Pod.
-  // (Checked on labels: this harness gives Pods loopback IPs, which EndpointSlices refuse.)
+  // The documented api-endpoint resolves again: the headless Service selects the new Pod, and
+  // its EndpointSlice (made by the real controller manager) holds the new Pod's IP.
   for (const [key, value] of Object.entries(service.spec.selector)) assert.is(after.metadata.labels?.[key], value, `Pod label ${key}`);
+  const newIp = (await kubectl.ok(['get', 'pod', 'simple-streamer-0', '-n', ns, '-o', 'jsonpath={.status.podIP}'])).trim();
+  assert.ok(newIp, 'the new Pod has an IP');
+  await waitFor('the headless Service\'s EndpointSlice holding the new Pod', async () => {
+    const slices = await kubectl.json<{ items: { endpoints?: { addresses: string[]; targetRef?: { uid?: string } }[] }[] }>(['get', 'endpointslices', '-n', ns, '-l', 'kubernetes.io/service-name=simple-headless']);
+    const endpoints = slices.items.flatMap((s) => s.endpoints ?? []);
+    return endpoints.length === 1 && endpoints[0]?.addresses.includes(newIp) && endpoints[0].targetRef?.uid === after.metadata.uid ? true : undefined;
+  }, { timeoutMs: 30_000, intervalMs: 250 });
   assert.equal(await secretData(ns), secret, 'edit_auth and the media server key are kept');
   const recreated = (await eventsOf(ns)).find((e) => e.reason === 'StatefulSetRecreated');
   assert.ok(recreated, 'a StatefulSetRecreated Event');
@@ -222,6 +232,7 @@ test('children Flussonic\'s own operator made for the same Streamer are adopted:
   await settle();
   await sandbox.stopSources();
   let streamer: StreamerView;
+  let old: Pod;
   const editAuth = Buffer.from('root:set-by-the-old-operator').toString('base64');
   try {
     await apply(ns, quickstartManifest);
@@ -260,18 +271,19 @@ test('children Flussonic\'s own operator made for the same Streamer are adopted:
         } },
     ];
     await kubectl.ok(['apply', '--server-side', '--field-manager=media-server-controller', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+    // Seen while no source (nor the PingSource) runs, so nothing of ours can have touched it.
+    old = await waitFor('the old operator\'s Pod running', async () => {
+      const pod = await getPod(ns);
+      return pod && isReady(pod) && pod.metadata.labels?.app === 'simple' && !pod.metadata.labels['app.kubernetes.io/managed-by'] ? pod : undefined;
+    });
   } finally {
     await sandbox.startSources();
   }
-  const old = await waitFor('the old operator\'s Pod running', async () => {
-    const pod = await getPod(ns);
-    return pod && isReady(pod) && pod.metadata.labels?.app === 'simple' && !pod.metadata.labels['app.kubernetes.io/managed-by'] ? pod : undefined;
-  });
   const oldSet = await kubectl.json<{ metadata: { uid: string } }>(['get', 'statefulset', 'simple-streamer', '-n', ns]);
 
   // Our operator arrives: it sees what already exists at its first resync tick.
   await sandbox.tick();
-  const pod = await readyPod(ns, { notUid: old.metadata.uid });
+  const pod = await readyPod(ns, { notUid: old!.metadata.uid });
   const set = await kubectl.json<{ metadata: { uid: string; labels: Record<string, string> }; spec: { selector: { matchLabels: Record<string, string> } } }>(['get', 'statefulset', 'simple-streamer', '-n', ns]);
   assert.is.not(set.metadata.uid, oldSet.metadata.uid, 'recreated');
   assert.equal(set.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'flussonic', 'app.kubernetes.io/instance': 'simple' });
@@ -317,8 +329,9 @@ test('a Streamer deleted and created again at once under the same name: the old 
 test('a Streamer on a node tainted NoSchedule runs there (a plain Pod stays Pending)', async () => {
   const ns = await withLicense('e2e-lc-taint');
   const node = `media-node-${randomBytes(3).toString('hex')}`;
+  // A /24 of the sealed Pod range beside stream-node's.
   const streamCidr = await kubectl.ok(['get', 'node', 'stream-node', '-o', 'jsonpath={.spec.podCIDR}']);
-  const subnet = (Number(streamCidr.split('.')[2]) + 128) % 256;
+  const subnet = `10.244.${(Number(streamCidr.split('.')[2]) + 128) % 256}.0/24`;
   await kubectl.ok(['create', '-f', '-'], { input: JSON.stringify(kwokNode(node, subnet, [{ key: 'dedicated', value: 'media', effect: 'NoSchedule' }])) });
   try {
     await waitFor(`node ${node} Ready`, async () => {

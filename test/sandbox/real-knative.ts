@@ -35,8 +35,9 @@ export type KnativeSandbox = {
   media: PodMediaServers;
   /**
    * Loses events on purpose: deletes the ApiServerSources (Knative's controller removes their
-   * adapters), and brings them back as a user would, `kubectl apply -k knative/`, until they are
-   * Ready and an event has travelled again.
+   * adapters) and the PingSource (no resync tick comes while they are gone), and brings them
+   * back as a user would, `kubectl apply -k knative/`, until they are Ready and an event has
+   * travelled again.
    */
   stopSources(): Promise<void>;
   startSources(): Promise<void>;
@@ -152,7 +153,7 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
       await cluster.kubectl.ok(['delete', 'configmap', name, '-n', namespace]);
     },
     async stopSources() {
-      await cluster.kubectl.ok(['delete', 'apiserversources.sources.knative.dev', '--all', '-n', OPERATOR_NAMESPACE, '--wait=true', '--timeout=60s']);
+      await cluster.kubectl.ok(['delete', 'apiserversources.sources.knative.dev,pingsources.sources.knative.dev', '--all', '-n', OPERATOR_NAMESPACE, '--wait=true', '--timeout=60s']);
       await waitFor('the ApiServerSource adapters stopped', async () =>
         (sealed.kubelet.running().some((key) => key.startsWith(`${OPERATOR_NAMESPACE}/apiserversource-`)) ? undefined : true), { timeoutMs: 60_000, intervalMs: 250 });
     },
