@@ -28,6 +28,7 @@ import { removeOnExit, startProcess, type Managed } from './processes.ts';
 import { makeServingCertificate } from './certs.ts';
 import { API_SERVICE_IP, BRIDGE_IP, SERVICE_RANGE, createSealedNetwork, type SealedNetwork } from './netns.ts';
 import { waitFor } from './wait.ts';
+import { phaseClock } from './phases.ts';
 
 export type ClusterOptions = {
   /** Folders whose *.yaml are applied before the controller manager starts (so GC knows the kinds). */
@@ -78,6 +79,8 @@ export type Cluster = ClusterInfo & {
     knativeBinDir: string;
     run(name: string, command: string, args: string[]): Managed;
     kubeconfigInside: string;
+    /** Resolves once the cluster DNS answers (see SealedAddons.dns); wait before Pods resolve names. */
+    dnsReady: Promise<void>;
   };
   /** Creates a namespace with a unique name and waits for its `default` ServiceAccount. */
   createNamespace(prefix: string): Promise<string>;
@@ -95,9 +98,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   const nodes = options.nodes ?? ['stream-node'];
   const subnetBase = options.podSubnetBase ?? randomInt(0, 256 - nodes.length);
   const started = Date.now();
+  const phase = phaseClock('cluster', log);
   const binDir = await buildBinaries(log);
   const network = options.network ?? 'loopback';
   const knativeBinDir = network === 'sealed' ? await buildKnativeBinaries(log) : undefined;
+  phase('builds (cache lookups)');
 
   const runDir = await mkdtemp(join(tmpdir(), 'streamer-cluster-'));
   const logs = join(runDir, 'logs');
@@ -122,7 +127,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   };
 
   try {
-    if (network === 'sealed') net = await createSealedNetwork();
+    if (network === 'sealed') {
+      net = await createSealedNetwork();
+      // The process runner's kube client loads @kubernetes/client-node's config module (seconds
+      // on a loaded machine); loading it now, while the API server boots, takes it off the path.
+      void Promise.all([import('@kubernetes/client-node/dist/config.js'), import('@kubernetes/client-node/dist/config_types.js'), import('js-yaml')]).catch(() => undefined);
+    }
+    phase('sealed network');
     const token = randomBytes(24).toString('hex');
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const saKey = join(runDir, 'sa.key');
@@ -219,6 +230,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       await agent.close();
     }
 
+    phase('etcd + kube-apiserver /readyz');
     const kubeconfig = join(runDir, 'admin.kubeconfig');
     await writeFile(kubeconfig, renderKubeconfig({ server, token, caPem }));
     const kubectl = kubectlRunner({ binDir, kubeconfig });
@@ -231,6 +243,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     if (options.crdDirs?.length || options.knativeCrds) {
       await waitCrdsEstablished(kubectl);
     }
+    phase('CRDs established');
     for (const [index, name] of nodes.entries()) {
       const podCidr = net ? `10.244.${index + 1}.0/24` : `127.100.${subnetBase + index}.0/24`;
       await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, podCidr)) });
@@ -275,12 +288,15 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       );
       return ready.length === nodes.length ? true : undefined;
     }, { timeoutMs: 90_000 });
+    phase('kcm, scheduler, kwok: nodes Ready');
     await waitFor('ServiceAccount default/default', async () => {
       const result = await kubectl.run(['get', 'serviceaccount', 'default', '-n', 'default']);
       return result.code === 0 ? true : undefined;
     }, { timeoutMs: 60_000 });
 
+    phase('ServiceAccount default/default');
     let kubelet: Kubelet | undefined;
+    let dnsReady: Promise<void> = Promise.resolve();
     const kubeletLog = createWriteStream(join(logs, 'kubelet.log'), { flags: 'a' });
     kubeletLog.on('error', () => undefined);
     stopHooks.unshift(async () => void kubeletLog.end());
@@ -295,6 +311,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       });
       stopHooks.push(addons.stop);
       kubelet = addons.kubelet;
+      dnsReady = addons.dns.then(() => phase('CoreDNS answering (in the background)'));
+      dnsReady.catch(() => undefined);
+      phase('kube-proxy, process runner, CoreDNS applied');
     }
 
     log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
@@ -304,7 +323,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       network,
       ...(net ? { netns: net.name } : {}),
     };
-    const sealed = net && kubelet && knativeBinDir ? { net, kubelet, knativeBinDir, run: runAny, kubeconfigInside } : undefined;
+    const sealed = net && kubelet && knativeBinDir ? { net, kubelet, knativeBinDir, run: runAny, kubeconfigInside, dnsReady } : undefined;
     return {
       ...info, kubectl, createNamespace: (prefix) => createNamespace(kubectl, prefix), stop,
       ...(sealed ? { sealed } : {}),
@@ -376,28 +395,35 @@ async function applyYamlDir(kubectl: Kubectl, dir: string): Promise<void> {
  * server would dial its ClusterIP, which is off limits. Only one version is
  * served per CRD here, so conversion `None` is exact.
  */
-async function installKnativeCrds(kubectl: Kubectl, runDir: string, only = (_file: string) => true): Promise<void> {
-  const { parseAllDocuments } = await import('yaml');
+async function installKnativeCrds(kubectl: Kubectl, runDir: string): Promise<void> {
   const out = join(runDir, 'knative-crds');
   await mkdir(out);
-  for (const file of (await readdir(knativeCrdDir)).filter((f) => f.endsWith('.yaml') && only(f))) {
-    const docs = parseAllDocuments(await readFile(join(knativeCrdDir, file), 'utf8'));
-    const objects = docs.map((d) => d.toJS()).filter((o) => o && o.kind === 'CustomResourceDefinition');
-    for (const crd of objects) {
-      crd.spec.conversion = { strategy: 'None' };
-      await writeFile(join(out, `${crd.metadata.name}.json`), JSON.stringify(crd));
-    }
-  }
+  for (const crd of await knativeCrds()) await writeFile(join(out, `${crd.metadata.name}.json`), JSON.stringify(crd));
   await kubectl.ok(['apply', '--server-side', '-f', out]);
 }
 
+/** The shared Knative CRDs whose file passes `only`, conversion set to None. */
+async function knativeCrds(only = (_file: string) => true): Promise<{ metadata: { name: string }; spec: { conversion?: unknown } }[]> {
+  const { parseAllDocuments } = await import('yaml');
+  const crds = [];
+  for (const file of (await readdir(knativeCrdDir)).filter((f) => f.endsWith('.yaml') && only(f))) {
+    const docs = parseAllDocuments(await readFile(join(knativeCrdDir, file), 'utf8'));
+    for (const crd of docs.map((d) => d.toJS()).filter((o) => o && o.kind === 'CustomResourceDefinition')) {
+      crd.spec.conversion = { strategy: 'None' };
+      crds.push(crd);
+    }
+  }
+  return crds;
+}
+
 /**
- * The Knative Serving CRDs alone (a sealed cluster runs real Eventing, whose CRDs come from its
- * module; Serving cannot run, so its CRDs serve the ksvc stand-in with conversion None).
+ * The Knative Service CRD alone (a sealed cluster runs real Eventing, whose CRDs come from its
+ * module; Serving cannot run, so its ksvc kind serves the stand-in with conversion None; its
+ * Configuration, Revision and Route kinds are never made or read here, and each CRD costs the
+ * API server seconds on a loaded machine), to be applied with Eventing's (extraCrds).
  */
-export async function installServingCrds(kubectl: Kubectl, runDir: string): Promise<void> {
-  await installKnativeCrds(kubectl, runDir, (file) => file.startsWith('serving-'));
-  await waitCrdsEstablished(kubectl);
+export function servingCrds(): Promise<unknown[]> {
+  return knativeCrds((file) => file === 'serving-service.yaml');
 }
 
 /**

@@ -9,6 +9,7 @@ import { parseAllDocuments } from 'yaml';
 import { waitCrdsEstablished } from './index.ts';
 import type { Kubectl } from './kubectl.ts';
 import { waitFor } from './wait.ts';
+import { phaseClock } from './phases.ts';
 
 type Manifest = {
   apiVersion: string;
@@ -79,44 +80,54 @@ export function withFeatures(objects: Manifest[]): Manifest[] {
       : o);
 }
 
-export async function installKnativeEventing({ kubectl, knativeBinDir, runDir, log }: {
+/**
+ * Applies the namespace and CRDs (with `extraCrds`, e.g. Serving's), waits until they are
+ * Established, then the rest: the objects the Deployments' Pods need (ServiceAccounts, RBAC,
+ * ConfigMaps, Secrets, Services, webhook configurations) in parallel applies, the Deployments
+ * last (a Pod whose ServiceAccount does not exist yet is refused, and its ReplicaSet backs off).
+ */
+export async function installKnativeEventing({ kubectl, knativeBinDir, runDir, log, extraCrds = [] }: {
   kubectl: Kubectl;
   knativeBinDir: string;
   runDir: string;
   log: (line: string) => void;
+  extraCrds?: unknown[];
 }): Promise<void> {
   const started = Date.now();
+  const phase = phaseClock('knative-eventing', log);
   const objects = withFeatures(await eventingManifests(knativeBinDir));
   const all = [...objects, ...releaseOnlyConfigMaps(objects)];
-  const groups = [
-    all.filter((o) => o.kind === 'Namespace'),
-    all.filter((o) => o.kind === 'CustomResourceDefinition'),
-    all.filter((o) => o.kind !== 'Namespace' && o.kind !== 'CustomResourceDefinition'),
-  ];
-  for (const [index, items] of groups.entries()) {
-    const file = join(runDir, `knative-eventing-${index}.json`);
+  const apply = async (name: string, items: unknown[]) => {
+    const file = join(runDir, `knative-eventing-${name}.json`);
     await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items }));
     await kubectl.ok(['apply', '--server-side', '--force-conflicts', '-f', file], { timeoutMs: 180_000 });
-    if (index === 1) await waitCrdsEstablished(kubectl);
-  }
-  log(`knative eventing: ${all.length} objects applied`);
+  };
+  const first = (o: Manifest) => o.kind === 'Namespace' || o.kind === 'CustomResourceDefinition';
+  await apply('crds', [...all.filter(first), ...extraCrds]);
+  await waitCrdsEstablished(kubectl);
+  phase('apply Namespace + CRDs, Established');
+  const rest = all.filter((o) => !first(o) && o.kind !== 'Deployment');
+  const streams = 3;
+  await Promise.all(Array.from({ length: streams }, (_, i) => apply(`rest-${i}`, rest.filter((_o, j) => j % streams === i))));
+  await apply('deployments', all.filter((o) => o.kind === 'Deployment'));
+  phase('apply the rest (3 in parallel), then the Deployments');
+  log(`knative eventing: ${all.length + extraCrds.length} objects applied`);
   await waitForWebhooks(kubectl, all);
+  phase('webhooks set their caBundle');
   log(`knative eventing: webhooks serving in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
 
-/** Until every Knative webhook configuration and conversion webhook carries its caBundle. */
+/** Until every Knative webhook configuration and conversion webhook carries its caBundle (one list call a round). */
 async function waitForWebhooks(kubectl: Kubectl, objects: Manifest[]): Promise<void> {
-  const configs = objects.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration');
-  const crds = objects.filter((o) => o.kind === 'CustomResourceDefinition' && (o.spec?.conversion as { strategy?: string } | undefined)?.strategy === 'Webhook');
+  const key = (o: { kind: string; metadata: { name: string } }) => `${o.kind}/${o.metadata.name}`;
+  const configs = new Set(objects.filter((o) => o.kind === 'MutatingWebhookConfiguration' || o.kind === 'ValidatingWebhookConfiguration').map(key));
+  const crds = new Set(objects.filter((o) => o.kind === 'CustomResourceDefinition' && (o.spec?.conversion as { strategy?: string } | undefined)?.strategy === 'Webhook').map(key));
+  type Live = Manifest & { spec?: { conversion?: { webhook?: { clientConfig?: { caBundle?: string } } } } };
   await waitFor('the Knative webhooks to set their caBundle', async () => {
-    for (const config of configs) {
-      const live = await kubectl.json<Manifest>(['get', config.kind.toLowerCase(), config.metadata.name]);
-      if (!(live.webhooks ?? []).every((w) => w.clientConfig?.caBundle)) return undefined;
-    }
-    for (const crd of crds) {
-      const live = await kubectl.json<{ spec: { conversion?: { webhook?: { clientConfig?: { caBundle?: string } } } } }>(['get', 'crd', crd.metadata.name]);
-      if (!live.spec.conversion?.webhook?.clientConfig?.caBundle) return undefined;
-    }
-    return true;
-  }, { timeoutMs: 180_000, intervalMs: 1_000 });
+    const live = (await kubectl.json<{ items: Live[] }>(['get', 'mutatingwebhookconfigurations,validatingwebhookconfigurations,customresourcedefinitions'])).items;
+    const served = new Set(live.filter((o) =>
+      configs.has(key(o)) ? (o.webhooks ?? []).every((w) => w.clientConfig?.caBundle)
+        : crds.has(key(o)) ? Boolean(o.spec?.conversion?.webhook?.clientConfig?.caBundle) : false).map(key));
+    return [...configs, ...crds].every((k) => served.has(k)) ? true : undefined;
+  }, { timeoutMs: 180_000, intervalMs: 250 });
 }

@@ -13,7 +13,17 @@ import { API_SERVICE_IP, DNS_SERVICE_IP, POD_RANGE, type SealedNetwork } from '.
 import type { Managed } from './processes.ts';
 import { waitFor } from './wait.ts';
 
-export type SealedAddons = { kubelet: Kubelet; kubeProxy: Managed; stop(): Promise<void> };
+export type SealedAddons = {
+  kubelet: Kubelet;
+  kubeProxy: Managed;
+  /**
+   * Resolves once CoreDNS answers through its ClusterIP. Not awaited by startSealedAddons: what
+   * comes next (applying objects, the API server dialling webhooks at Pod IPs, Pods dialling
+   * 10.96.0.1) needs no DNS, so the caller overlaps it and waits before anything resolves names.
+   */
+  dns: Promise<void>;
+  stop(): Promise<void>;
+};
 
 export async function startSealedAddons(options: {
   net: SealedNetwork;
@@ -46,6 +56,9 @@ export async function startSealedAddons(options: {
     }),
   );
   const kubeProxy = options.run('kube-proxy', join(options.knativeBinDir, 'kube-proxy'), [`--config=${config}`]);
+  // CoreDNS's objects go in while the process runner starts (its first sync runs their Pod).
+  const coreDns = options.kubectl.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: coreDnsObjects() }) });
+  coreDns.catch(() => undefined); // awaited below
   const kubelet = await startKubelet({
     kubeconfig: options.kubeconfig,
     caPem: options.caPem,
@@ -56,30 +69,39 @@ export async function startSealedAddons(options: {
     log: options.log,
     ...(options.podLines ? { onLine: options.podLines } : {}),
   });
+  let stopped = false;
   const stop = async () => {
+    stopped = true;
     await kubelet.stop();
     await kubeProxy.stop();
   };
   try {
-    await options.kubectl.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: coreDnsObjects() }) });
-    await waitForDns(options.net);
+    await coreDns;
   } catch (error) {
     await stop();
     throw error;
   }
-  return { kubelet, kubeProxy, stop };
+  const dns = waitForDns(options.net, () => stopped);
+  dns.catch(() => undefined); // reported to whoever awaits it
+  return { kubelet, kubeProxy, dns, stop };
 }
 
-async function waitForDns(net: SealedNetwork): Promise<void> {
+async function waitForDns(net: SealedNetwork, stopped: () => boolean): Promise<void> {
   // A real lookup from inside the namespace: CoreDNS behind its ClusterIP (kube-proxy's DNAT)
-  // answering from the API (the kubernetes Service's lease-reconciled endpoint).
+  // answering from the API (the kubernetes Service's lease-reconciled endpoint). One probe
+  // process makes a lookup every 200 ms (a process per try costs more than the wait).
   const probe = `const r = new (require('node:dns').promises.Resolver)({ timeout: 500, tries: 1 }); r.setServers(['${DNS_SERVICE_IP}']);
-    r.resolve4('kubernetes.default.svc.cluster.local').then((a) => { console.log(a.join(',')); }, (e) => { console.error(e.code); process.exit(1); });`;
+    const deadline = Date.now() + 20000;
+    const once = () => r.resolve4('kubernetes.default.svc.cluster.local').then((a) => console.log(a.join(',')),
+      () => (Date.now() < deadline ? setTimeout(once, 200) : (process.exitCode = 1)));
+    once();`;
   await waitFor('CoreDNS answering on 10.96.0.10 (through kube-proxy)', async () => {
+    if (stopped()) throw new Error('the cluster stopped');
     const [command, args] = net.exec(process.execPath, ['-e', probe]);
-    const out = await new Promise<string>((resolve) => execFile(command, args, { timeout: 5_000 }, (error, stdout) => resolve(error ? '' : stdout)));
-    return out.trim() === API_SERVICE_IP ? true : undefined;
-  }, { timeoutMs: 90_000, intervalMs: 500 });
+    const out = await new Promise<string>((resolve) => execFile(command, args, { timeout: 25_000 }, (error, stdout) => resolve(error ? '' : stdout)));
+    return out.trim() === API_SERVICE_IP || stopped() ? true : undefined;
+  }, { timeoutMs: 90_000, intervalMs: 200 });
+  if (stopped()) throw new Error('the cluster stopped before CoreDNS answered');
 }
 
 const COREFILE = `.:53 {

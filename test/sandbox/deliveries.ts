@@ -13,8 +13,12 @@ export type Delivery = {
   name?: string;
   /** The last attempt's answer. */
   status: number | 'network-error' | 'pending';
+  /** Every answered attempt's status, in order (a Knative retry, or the same event sent again, adds one). */
+  answers: (number | 'network-error')[];
   attempts: number;
   deadLettered: boolean;
+  /** 0: the copy whose answer Knative gets (and retries on); 1: the proxy's duplicate (chaos). */
+  copy: number;
 };
 
 type Line = { phase: 'start' | 'end'; path: string; id?: string; type?: string; kind?: string; name?: string; copy: number; status?: number | 'network-error'; inFlight: number; time: string };
@@ -24,6 +28,11 @@ export type DeliveryRecord = {
   readonly deliveries: Delivery[];
   /** Resolves once no request has been in flight at the proxy for quietMs (bounded by timeoutMs). */
   idle(timeoutMs?: number, quietMs?: number): Promise<void>;
+  /**
+   * Deliveries Knative has not finished with: in flight, or answered with a failure and neither
+   * dead-lettered yet nor answered 2xx on a retry (its backoff may be seconds; idle() cannot see it).
+   */
+  readonly unfinished: Delivery[];
 };
 
 function lines(file: string): Line[] {
@@ -45,11 +54,11 @@ export function deliveriesOf(records: Line[]): Delivery[] {
     const key = `${trigger} ${r.id} ${r.copy}`;
     let delivery = byKey.get(key);
     if (!delivery) {
-      delivery = { trigger, eventId: r.id ?? '', eventType: r.type ?? '', ...(r.kind ? { kind: r.kind } : {}), ...(r.name ? { name: r.name } : {}), status: 'pending', attempts: 0, deadLettered: false };
+      delivery = { trigger, eventId: r.id ?? '', eventType: r.type ?? '', ...(r.kind ? { kind: r.kind } : {}), ...(r.name ? { name: r.name } : {}), status: 'pending', answers: [], attempts: 0, deadLettered: false, copy: r.copy };
       byKey.set(key, delivery);
     }
     if (r.phase === 'start') delivery.attempts++;
-    else delivery.status = r.status ?? 'network-error';
+    else delivery.answers.push((delivery.status = r.status ?? 'network-error'));
     delivery.deadLettered = deadLettered.has(r.id);
   }
   return [...byKey.values()];
@@ -59,6 +68,9 @@ export function deliveryRecord(file: string): DeliveryRecord {
   return {
     get deliveries() {
       return deliveriesOf(lines(file));
+    },
+    get unfinished() {
+      return deliveriesOf(lines(file)).filter((d) => d.copy === 0 && !d.deadLettered && !(typeof d.status === 'number' && d.status >= 200 && d.status < 300));
     },
     async idle(timeoutMs = 30_000, quietMs = 500) {
       const deadline = Date.now() + timeoutMs;

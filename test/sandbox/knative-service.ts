@@ -64,15 +64,31 @@ export function standInFor(ksvc: KnativeService, replicas: number) {
   return { deployment, service, status, url };
 }
 
-/** Serves every ksvc of `namespace` with `replicas` replicas; returns their addresses by name. */
-export async function serveKnativeServices(kubectl: Kubectl, namespace: string, replicas: number): Promise<Record<string, string>> {
+/**
+ * What a test puts in front of a ksvc's stand-in (e.g. its delivery proxy): more objects to
+ * apply with it, and the address the ksvc then publishes instead of the stand-in's own.
+ */
+export type Front = (ksvc: string, standInUrl: string) => { url: string; objects: unknown[] } | undefined;
+
+/**
+ * Serves every ksvc of `namespace` with `replicas` replicas; returns their stand-ins' addresses
+ * by name. One apply for all the objects and one status write per ksvc (a kubectl call costs
+ * seconds on a loaded machine).
+ */
+export async function serveKnativeServices(kubectl: Kubectl, namespace: string, replicas: number, front: Front = () => undefined): Promise<Record<string, string>> {
   const list = await kubectl.json<{ items: KnativeService[] }>(['get', 'services.serving.knative.dev', '-n', namespace]);
   const urls: Record<string, string> = {};
+  const objects: unknown[] = [];
+  const statuses: [string, unknown][] = [];
   for (const ksvc of list.items) {
     const { deployment, service, status, url } = standInFor(ksvc, replicas);
-    await kubectl.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [deployment, service] }) });
-    await kubectl.ok(['patch', 'services.serving.knative.dev', ksvc.metadata.name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })]);
+    const fronted = front(ksvc.metadata.name, url);
+    objects.push(deployment, service, ...(fronted?.objects ?? []));
+    statuses.push([ksvc.metadata.name, fronted ? { ...status, url: fronted.url, address: { url: fronted.url } } : status]);
     urls[ksvc.metadata.name] = url;
   }
+  await kubectl.ok(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+  await Promise.all(statuses.map(([name, status]) =>
+    kubectl.ok(['patch', 'services.serving.knative.dev', name, '-n', namespace, '--subresource=status', '--type=merge', '-p', JSON.stringify({ status })])));
   return urls;
 }
