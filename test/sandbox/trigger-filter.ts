@@ -247,18 +247,7 @@ export function matchesTrigger(trigger: object, attributes: Readonly<Record<stri
   return true;
 }
 
-/**
- * The attributes a filter sees, from a CloudEvent in its JSON form (or a `cloudevents`
- * CloudEvent): every attribute and extension as a string, without `data`/`data_base64`.
- */
-export function eventAttributes(event: Readonly<Record<string, unknown>>): Record<string, string> {
-  const attributes: Record<string, string> = {};
-  for (const [name, value] of Object.entries(event)) {
-    if (name === 'data' || name === 'data_base64' || value === undefined || value === null) continue;
-    attributes[name.toLowerCase()] = value instanceof Date ? value.toISOString() : String(value);
-  }
-  return attributes;
-}
+export { eventAttributes } from '../knative/trigger-filter.ts';
 
 function pathOf(uri: string | undefined): string {
   if (!uri) return '/';
