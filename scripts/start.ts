@@ -1,16 +1,17 @@
 // `npm start`: the operator running locally with one command.
 //
-//   npm start                              the loopback sandbox (local Broker, adapters, functions,
-//                                          media doubles, see test/sandbox/operator.ts)
-//   npm start -- --real-knative            local sandbox: a control plane + kwok node in a sealed
+//   npm start                              local sandbox: a control plane + kwok node in a sealed
 //                                          network namespace (root), real Knative Eventing,
 //                                          `kubectl apply -k knative/`, the functions as two
 //                                          replicas of the ksvc stand-in, a media-server double in
-//                                          each streamer Pod, and the spec's quickstart Streamer
+//                                          each streamer Pod, and the spec's quickstart Streamer;
+//                                          the printed kubeconfig reaches the API server through
+//                                          the relay on 127.0.0.1 (test/cluster/relay.ts)
 //   npm start -- --no-example              the same without the example Streamer
-//   npm start -- --kubeconfig <path>       the functions, adapters and resync against a cluster
-//                                          (also when KUBECONFIG is set; a list a:b is merged as
-//                                          kubectl merges it)
+//   npm start -- --kubeconfig <path>       the functions, adapters and resync here, against a
+//                                          cluster (like make run; the local Broker of
+//                                          test/sandbox/operator.ts; also when KUBECONFIG is set;
+//                                          a list a:b is merged as kubectl merges it)
 //   npm start -- --context <name>          with --kubeconfig or KUBECONFIG: that context instead of
 //                                          the current-context
 //   npm start -- --resync-seconds <n>      resync period against a cluster (default: the PingSource's, 10 min;
@@ -32,7 +33,6 @@ const { values } = parseArgs({
     kubeconfig: { type: 'string' },
     context: { type: 'string' },
     'no-example': { type: 'boolean', default: false },
-    'real-knative': { type: 'boolean', default: false },
     'resync-seconds': { type: 'string' },
   },
 });
@@ -69,8 +69,7 @@ if (target) {
 } else {
   if (values.context) throw new Error('--context chooses a context of --kubeconfig or KUBECONFIG; without either, npm start runs its own cluster');
   progress('starting the local control plane and Knative Eventing (the first build of their Go binaries takes about 14 minutes on 2 cores, plus module downloads)');
-  const network = values['real-knative'] ? 'sealed' : 'loopback';
-  cluster = await startCluster({ network, crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
+  cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
     process.stderr.write(`npm start: ${error.message}\n`);
     process.exit(1);
   });
@@ -82,16 +81,18 @@ if (target) {
   await symlink(join(binDir, 'kubectl'), join(local, 'bin', 'kubectl'));
   // The quickstart's license Secret; the sandbox needs no real license.
   await cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']);
-  if (network === 'sealed') {
-    const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress });
-    functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
-  }
+  const started = cluster;
+  const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress }).catch(async (error: Error) => {
+    process.stderr.write(`npm start: ${error.message}\n`);
+    await started.stop();
+    process.exit(1);
+  });
+  functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
 }
 
 // Against an existing cluster: the functions, adapters and a local Broker here, as before.
-// Locally without --real-knative: the loopback cluster with the local Broker and media doubles.
-const sandbox: Sandbox | undefined = target || !values['real-knative']
-  ? await startSandbox({ kubeconfig, binDir, resyncIntervalMs, mediaServers: !target, log, functionLines })
+const sandbox: Sandbox | undefined = target
+  ? await startSandbox({ kubeconfig, binDir, resyncIntervalMs, mediaServers: false, log, functionLines })
   : undefined;
 if (sandbox) functionsAddress = Object.entries(sandbox.functions.urls).map(([n, u]) => `${n} ${u}`).join(', ');
 
@@ -108,7 +109,7 @@ process.stdout.write(
     `  kubeconfig: ${kubeconfig}`,
     `  kubectl:    ${kubectl}`,
     `  functions:  ${functionsAddress}`,
-    ...(cluster ? [`  logs:       ${join(cluster.runDir, 'logs')} (Knative and every Pod: pods/<namespace>_<pod>_<container>.log)`] : []),
+    ...(cluster ? [`  logs:       ${join(cluster.runDir, 'logs')} (control plane: <component>.log; Knative and every Pod: pods/<namespace>_<pod>_<container>.log)`] : []),
     '',
     'Try (in another terminal):',
     `  export KUBECONFIG=${kubeconfig}`,

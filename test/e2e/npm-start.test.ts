@@ -1,12 +1,16 @@
-// `npm start` as a user runs it: wait for `sandbox ready`, follow the spec's
-// commands with the printed kubectl, then Ctrl-C and check nothing is left.
+// `npm start` as a user runs it: wait for `sandbox ready` (its own sealed cluster with real
+// Knative Eventing, so root), follow the spec's commands with the printed kubectl and kubeconfig
+// (the relay on 127.0.0.1), find Knative's logs where it says, then Ctrl-C and check nothing is
+// left. And `npm start -- --kubeconfig` against an existing cluster.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { repoRoot } from '../cluster/index.ts';
+import { harnessNamespaces } from '../cluster/netns.ts';
 import { isRunning } from '../cluster/processes.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { useCluster } from '../cluster/shared.ts';
@@ -51,7 +55,9 @@ function npmStart(args: string[]) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return {
     output: () => output,
-    ready: () => waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 180_000, intervalMs: 200 }),
+    ready: () => waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 360_000, intervalMs: 200 }).catch((error: Error) => {
+      throw new Error(`${error.message}\n--- npm start said:\n${output.slice(-4000)}`);
+    }),
     descendants: () => descendants(child.pid!),
     /** Ctrl-C: the terminal signals the whole foreground group. */
     async interrupt() {
@@ -61,13 +67,13 @@ function npmStart(args: string[]) {
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
       }
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+      await Promise.race([exited, new Promise((r) => setTimeout(r, 90_000))]);
     },
   };
 }
 
 async function assertAllGone(pids: number[]) {
-  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 20_000 });
+  await waitFor('every process gone', async () => (pids.every((p) => !isRunning(p)) ? true : undefined), { timeoutMs: 60_000 });
   assert.equal(pids.filter(isRunning), []);
 }
 
@@ -120,7 +126,7 @@ async function badInputSteps(kubectlPath: string, kubeconfig: string, output: ()
   await kubectl(['delete', 'streamer', 'newcomer', '--wait=true']);
 }
 
-test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no process behind', async () => {
+test('starts the sandbox on real Knative, serves the spec\'s commands through the relay, says where Knative logs, and Ctrl-C leaves no process or namespace behind', async () => {
   // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
   await useCluster();
   const npm = npmStart([]);
@@ -132,6 +138,17 @@ test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no proc
     const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
     assert.is(kubeconfig, `${repoRoot}.local/kubeconfig`);
     assert.is(kubectlPath, `${repoRoot}.local/bin/kubectl`);
+    // The kubeconfig dials the relay on the host's loopback, never the sealed network.
+    const server = (JSON.parse(readFileSync(kubeconfig!, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]?.cluster.server;
+    assert.match(server ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
+    // Knative's own logs are where the output says.
+    const logs = /logs: +(\S+)/.exec(output)?.[1];
+    assert.ok(logs && existsSync(join(logs, 'kube-apiserver.log')), `control-plane logs in ${logs}`);
+    const podLogs = readdirSync(join(logs!, 'pods'));
+    for (const name of ['eventing-controller', 'eventing-webhook', 'mt-broker-ingress', 'mt-broker-filter', 'imc-dispatcher']) {
+      assert.ok(podLogs.some((f) => f.startsWith(`knative-eventing_${name}-`) && f.endsWith('.log')), `${name}'s log in ${logs}/pods`);
+    }
+    assert.ok(podLogs.some((f) => /^streamer-operator-system_apiserversource-.*_receive-adapter\.log$/.test(f)), 'an ApiServerSource adapter\'s log');
     const kubectl = async (...args: string[]) => (await run(kubectlPath!, [`--kubeconfig=${kubeconfig}`, ...args])).stdout;
 
     assert.match(await kubectl('get', 'streamers'), /simple/);
@@ -149,11 +166,13 @@ test('starts the sandbox, serves the spec\'s commands, and Ctrl-C leaves no proc
     await kubectl('delete', 'streamer', 'simple', '--wait=true');
     await waitFor('children collected', async () => ((await kubectl('get', 'statefulsets', '-o', 'name')).trim() === '' ? true : undefined), { timeoutMs: 60_000, intervalMs: 500 });
     pids = npm.descendants();
-    assert.ok(pids.length >= 8, `npm start runs the control plane, adapters and functions (${pids.length} processes)`);
+    assert.ok(pids.length >= 8, `npm start runs the control plane, Knative, adapters and functions (${pids.length} processes)`);
   } finally {
     await npm.interrupt();
   }
   await assertAllGone(pids);
+  // The sealed network's namespaces carry the owning process id; none of npm start's is left.
+  assert.equal(harnessNamespaces().filter((name) => pids.includes(Number(name.split('-')[1]))), []);
 });
 
 test('npm start -- --kubeconfig runs the functions, adapters and resync against an existing cluster', async () => {
