@@ -1,11 +1,13 @@
 // Stands in for kubelet and its container runtime on the kwok node: for every Pod kwok reports
 // Running whose container images map to a local program (images.ts), it gives the Pod its own
-// network namespace with the Pod's IP (netns.ts), a resolv.conf for the cluster DNS, a
-// TokenRequest token of the Pod's ServiceAccount mounted where kubelet mounts it (so RBAC is the
-// real one), the containers' env resolved as kubelet does (value, fieldRef, configMapKeyRef,
+// network namespace with the Pod's IP (netns.ts), a resolv.conf for the cluster DNS, TokenRequest
+// tokens of the Pod's ServiceAccount where kubelet mounts them (the API server's audience) and in
+// projected serviceAccountToken volumes (their audience), so RBAC and token audiences are the
+// real ones, the containers' env resolved as kubelet does (value, fieldRef, configMapKeyRef,
 // secretKeyRef, envFrom), its configMap and secret volumes written where they are mounted, and
-// its command and args. A program that exits is restarted with backoff; a Pod that goes is
-// stopped. It knows images, not Knative. Each container logs to <logDir>/<ns>_<pod>_<container>.log.
+// its command and args. A program that exits is restarted with backoff as the Pod's
+// restartPolicy says; a Pod that goes is stopped before its object is let go (FINALIZER). It
+// knows images, not Knative. Each container logs to <logDir>/<ns>_<pod>_<container>.log.
 import { existsSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -41,10 +43,12 @@ type Volume = {
   name: string;
   configMap?: { name: string; items?: { key: string; path: string }[] };
   secret?: { secretName: string; items?: { key: string; path: string }[] };
+  /** Served when every source is a serviceAccountToken (a token of the Pod's ServiceAccount for an audience). */
+  projected?: { sources: { serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string } }[] };
 };
 export type PodObject = {
   metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string> };
-  spec: { nodeName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean; containers: Container[]; volumes?: Volume[] };
+  spec: { nodeName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean; restartPolicy?: 'Always' | 'OnFailure' | 'Never'; containers: Container[]; volumes?: Volume[] };
   status?: { phase?: string; podIP?: string };
 };
 
@@ -142,16 +146,20 @@ export async function startKubelet(options: {
     const podDir = join(options.runDir, 'pods', `${namespace}_${name}`);
     await mkdir(podDir, { recursive: true });
     const mounts: { source: string; target: string }[] = [];
-    if (pod.spec.automountServiceAccountToken !== false) {
-      const dir = join(podDir, 'serviceaccount');
-      await mkdir(dir, { recursive: true });
+    /** A TokenRequest token of the Pod's ServiceAccount, bound to the Pod (audience: the API server's unless given). */
+    const podToken = async (audience?: string, expirationSeconds = 86_400) => {
       const sa = pod.spec.serviceAccountName ?? 'default';
       const review = await api<{ status: { token: string } }>(transport, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`, {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { expirationSeconds: 86_400, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } },
+        spec: { expirationSeconds, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } },
       });
-      await writeFile(join(dir, 'token'), review.status.token);
+      return review.status.token;
+    };
+    if (pod.spec.automountServiceAccountToken !== false) {
+      const dir = join(podDir, 'serviceaccount');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'token'), await podToken());
       await writeFile(join(dir, 'ca.crt'), options.caPem);
       await writeFile(join(dir, 'namespace'), namespace);
       mounts.push({ source: dir, target: SA_MOUNT });
@@ -159,6 +167,18 @@ export async function startKubelet(options: {
     const volumeDirs = new Map<string, string>();
     for (const volume of pod.spec.volumes ?? []) {
       const dir = join(podDir, 'volumes', volume.name);
+      // A projected volume of tokens alone. The API server's own kube-api-access volume (token,
+      // CA and namespace) is the ServiceAccount mount above.
+      const sources = volume.projected?.sources ?? [];
+      const tokens = sources.flatMap((source) => (source.serviceAccountToken ? [source.serviceAccountToken] : []));
+      if (tokens.length && tokens.length === sources.length) {
+        for (const token of tokens) {
+          await mkdir(dirname(join(dir, token.path)), { recursive: true });
+          await writeFile(join(dir, token.path), await podToken(token.audience, token.expirationSeconds));
+        }
+        volumeDirs.set(volume.name, dir);
+        continue;
+      }
       const data = volume.configMap
         ? await configData(transport, namespace, 'configmaps', volume.configMap.name)
         : volume.secret
@@ -189,7 +209,7 @@ export async function startKubelet(options: {
         logs.push(logFile);
         const args = [...(container.command?.length ? container.command.slice(1) : []), ...(program.args ?? []), ...(container.args ?? [])];
         const onLine = options.onLine ? (line: string) => options.onLine?.(`${namespace}/${name}`, line) : undefined;
-        processes.push(supervise({ network, program, args, env, mounts: containerMounts, layers, logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
+        processes.push(supervise({ network, program, args, env, mounts: containerMounts, layers, restartPolicy: pod.spec.restartPolicy ?? 'Always', logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
       }
     } catch (error) {
       await Promise.all(processes.map((p) => p.stop()));
@@ -269,10 +289,11 @@ export function privateLayers(targets: string[]): string[] {
   return [...roots].filter((r) => ![...roots].some((o) => o !== r && r.startsWith(`${o}/`))).sort();
 }
 
-/** One container's program, restarted with backoff (0.5 s doubling to 10 s) until stopped. */
-function supervise({ network, program, args, env, mounts, layers, logFile, name, log, onLine }: {
+/** One container's program, restarted as restartPolicy says, with backoff (0.5 s doubling to 10 s), until stopped. */
+function supervise({ network, program, args, env, mounts, layers, restartPolicy, logFile, name, log, onLine }: {
   network: PodNetwork; program: Program; args: string[]; env: Record<string, string>;
-  mounts: { source: string; target: string }[]; layers: string[]; logFile: string; name: string; log: (line: string) => void;
+  mounts: { source: string; target: string }[]; layers: string[]; restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  logFile: string; name: string; log: (line: string) => void;
   onLine?: (line: string) => void;
 }): { stop(): Promise<void> } {
   // `ip netns exec` gives the process a private mount namespace (and /etc/netns/<name>/resolv.conf
@@ -303,6 +324,10 @@ function supervise({ network, program, args, env, mounts, layers, logFile, name,
     managed = startProcess({ name, command, args: argv, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, cwd: program.cwd, logFile, ...(onLine ? { onLine } : {}) });
     void managed.exited.then((code) => {
       if (stopping) return;
+      if (restartPolicy === 'Never' || (restartPolicy === 'OnFailure' && code === 0)) {
+        log(`kubelet: ${name} exited (${code}); restartPolicy ${restartPolicy}, not restarted`);
+        return;
+      }
       failures = Date.now() - startedAt > 30_000 ? 1 : failures + 1;
       const delay = Math.min(10_000, 500 * 2 ** (failures - 1));
       log(`kubelet: ${name} exited (${code}); restarting in ${delay} ms`);
