@@ -9,7 +9,7 @@
 //   node bench/statefulset-floor.ts      (prints JSON; BENCH_FLOOR_COUNT to change the 1000)
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
-import { createKubeClient, type KubeObject } from '../lib/kube/client.ts';
+import { createKubeClient, METADATA_LIST_ACCEPT, send, type KubeObject } from '../lib/kube/client.ts';
 import { transportFromKubeconfig } from '../lib/kube/config.ts';
 import { buildServiceAccount } from '../lib/k8s/service-account.ts';
 import { buildStatefulSet } from '../lib/k8s/stateful-set.ts';
@@ -83,11 +83,17 @@ try {
     return setReady.size >= COUNT && podReady.size >= COUNT ? true : undefined;
   }, { timeoutMs: 20 * 60_000, intervalMs: 5_000 });
   await Promise.all(watches.map((w) => w.close()));
+  // What a resync tick's list page of these Pods weighs (500 a page, the default), in full and
+  // metadata-only (lib/runtime/resync.ts: reconcile-children asks for metadata only).
+  const pageBytes = async (accept?: string) => Buffer.byteLength((await send(transport, {
+    method: 'GET', path: `/api/v1/namespaces/${namespace}/pods?limit=500&labelSelector=${encodeURIComponent('app.kubernetes.io/managed-by=streamer-operator')}`, ...(accept ? { accept } : {}),
+  }, 30_000)).text);
+  const podPage = { fullBytes: await pageBytes(), metadataOnlyBytes: await pageBytes(METADATA_LIST_ACCEPT) };
   const result = {
     count: COUNT, nodes: NODES.length, kcmArgs, createdMs,
     podsCreatedMs: last(podAdded), podsCreatedP50Ms: quantile(podAdded, 0.5),
     podsReadyMs: last(podReady), statefulSetsReadyMs: last(setReady), statefulSetsReadyP50Ms: quantile(setReady, 0.5),
-    podsCreatedPerSecond: COUNT / (last(podAdded) / 1000),
+    podsCreatedPerSecond: COUNT / (last(podAdded) / 1000), podPage,
     maxLoad1m: loadDuring, loadAtEnd: loadavg().map((n) => n.toFixed(1)).join(' / '),
   };
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
