@@ -13,7 +13,9 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parse } from 'yaml';
 import { repoRoot } from '../cluster/index.ts';
-import { loadTriggers } from '../sandbox/trigger-filter.ts';
+import { parseAllDocuments } from 'yaml';
+import { subscriberPath } from './trigger-filter.ts';
+import type { Manifest } from './manifests.ts';
 
 // An unreadable kubeconfig: a function that needs Kubernetes answers 503 naming itself, which
 // shows which function a path reached without any cluster.
@@ -128,11 +130,14 @@ target('answers func\'s GET probes with 200, on the paths func.yaml names', asyn
 });
 
 target('serves every Trigger\'s subscriber path with the function of that name', async () => {
-  for (const trigger of await loadTriggers()) {
-    const response = await request(`${base}${trigger.path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  const triggers = parseAllDocuments(await readFile(join(repoRoot, 'knative', 'base', 'triggers.yaml'), 'utf8')).map((d) => d.toJS() as Manifest).filter((m) => m?.kind === 'Trigger');
+  assert.is(triggers.length, 3);
+  for (const trigger of triggers) {
+    const path = subscriberPath(trigger);
+    const response = await request(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     const body = await response.body.text();
-    assert.is(response.statusCode, 503, `${trigger.path}: ${body}`);
-    assert.match(body, new RegExp(`^${trigger.path.slice(1)} cannot reach Kubernetes`));
+    assert.is(response.statusCode, 503, `${path}: ${body}`);
+    assert.match(body, new RegExp(`^${path.slice(1)} cannot reach Kubernetes`));
   }
 });
 

@@ -14,7 +14,7 @@ import { buildServiceAccount } from '../../lib/k8s/service-account.ts';
 import { buildService } from '../../lib/k8s/service.ts';
 import { buildStatefulSet } from '../../lib/k8s/stateful-set.ts';
 import { pingInterval } from '../sandbox/sources.ts';
-import { matchesTrigger } from '../sandbox/trigger-filter.ts';
+import { startTriggerRouter } from './trigger-filter.ts';
 import {
   byKind,
   knativeBaseDir,
@@ -140,9 +140,26 @@ delivery('one Trigger per function, each with its own delivery (it replaces the 
   }
 });
 
-delivery('Trigger filters are what Knative\'s webhook accepts (one dialect per item, no CESQL)', () => {
-  // matchesTrigger validates the whole filter tree before evaluating it.
-  for (const trigger of byKind(base, 'Trigger')) matchesTrigger(trigger, {});
+delivery('the Triggers are what Knative\'s webhook validation accepts, with no CESQL and no empty filter value', async () => {
+  const triggers = byKind(base, 'Trigger');
+  const router = await startTriggerRouter(triggers);
+  try {
+    assert.equal(await router.invalid(), {});
+  } finally {
+    router.stop();
+  }
+  // An empty exact/prefix/suffix value passes the webhook, but the broker then drops the whole
+  // filter item (NewExactFilter fails and MaterializeFiltersList skips it): never what we mean.
+  const suspicious: string[] = [];
+  const walk = (filter: Record<string, unknown>, where: string) => {
+    if ('cesql' in filter) suspicious.push(`${where}: cesql`);
+    for (const dialect of ['exact', 'prefix', 'suffix']) {
+      for (const [name, value] of Object.entries((filter[dialect] ?? {}) as Record<string, string>)) if (value === '') suspicious.push(`${where}: ${dialect}.${name} is empty`);
+    }
+    for (const nested of [...((filter.all ?? []) as Record<string, unknown>[]), ...((filter.any ?? []) as Record<string, unknown>[]), ...(filter.not ? [filter.not as Record<string, unknown>] : [])]) walk(nested, where);
+  };
+  for (const trigger of triggers) for (const filter of ((trigger.spec as { filters?: Record<string, unknown>[] }).filters ?? [])) walk(filter, trigger.metadata.name);
+  assert.equal(suspicious, []);
 });
 
 delivery('the PingSource ticks every ten minutes (the Service scales to zero in between) into the Broker with {"op":"resync"}', () => {

@@ -1,6 +1,6 @@
 // A local stand-in for the Knative Broker: accepts CloudEvents from the
-// sources (answering 202 like the Broker's ingress), matches them against the
-// Triggers read from knative/ (one source of truth, not a copy), and delivers
+// sources (answering 202 like the Broker's ingress), routes them by the Triggers
+// read from knative/ with Knative's own filter code (options.route), and delivers
 // each to the subscribing function with the Trigger's retry and exponential
 // backoff. Retries on what Knative retries (5xx, 404, 408, 409, 429, network);
 // gives up with a dead-letter log line. Bounded: every delivery ends.
@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import { HTTP } from 'cloudevents';
 import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
-import { eventAttributes } from './trigger-filter.ts';
+import { eventAttributes } from '../knative/trigger-filter.ts';
 
 export type TriggerLike = {
   metadata: { name: string };
@@ -41,7 +41,8 @@ export type Broker = {
 
 export type BrokerOptions = {
   triggers: TriggerLike[];
-  matches(trigger: TriggerLike, attributes: Record<string, string>): boolean;
+  /** Names of the Triggers an event with these attributes passes (test/knative/trigger-filter.ts). */
+  route(attributes: Record<string, string>): Promise<readonly string[]>;
   /**
    * The URL a Trigger's subscriber resolves to, or undefined to skip it. Several URLs stand for
    * a scaled-out Service: each delivery attempt goes to one of them at random, as Knative's load
@@ -128,21 +129,27 @@ export async function startBroker(options: BrokerOptions): Promise<Broker> {
       for (const [name, value] of Object.entries(req.headers)) {
         if (typeof value === 'string' && (name.startsWith('ce-') || name === 'content-type')) headers[name] = value;
       }
-      for (const trigger of options.triggers) {
-        if (!options.matches(trigger, attributes)) continue;
-        const resolved = options.resolve(trigger);
-        if (!resolved || resolved.length === 0) continue;
-        const targets = typeof resolved === 'string' ? [resolved] : resolved;
-        const chaos = options.duplicateAndShuffle;
-        const copies = chaos ? 2 : 1;
-        for (let copy = 0; copy < copies; copy++) {
-          const delay = chaos ? Math.floor((chaos.random ?? Math.random)() * chaos.maxDelayMs) : 0;
-          const job = (delay ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve())
-            .then(() => deliver(trigger, targets, headers, body, attributes))
-            .finally(() => inFlight.delete(job));
-          inFlight.add(job);
+      const fanOut = (names: readonly string[]) => {
+        for (const trigger of options.triggers) {
+          if (!names.includes(trigger.metadata.name)) continue;
+          const resolved = options.resolve(trigger);
+          if (!resolved || resolved.length === 0) continue;
+          const targets = typeof resolved === 'string' ? [resolved] : resolved;
+          const chaos = options.duplicateAndShuffle;
+          const copies = chaos ? 2 : 1;
+          for (let copy = 0; copy < copies; copy++) {
+            const delay = chaos ? Math.floor((chaos.random ?? Math.random)() * chaos.maxDelayMs) : 0;
+            const job = (delay ? new Promise((r) => setTimeout(r, delay)) : Promise.resolve())
+              .then(() => deliver(trigger, targets, headers, body, attributes))
+              .finally(() => inFlight.delete(job));
+            inFlight.add(job);
+          }
         }
-      }
+      };
+      const routed: Promise<void> = options.route(attributes)
+        .then(fanOut, (error: Error) => log({ function: 'broker', outcome: 'route-failed', message: error.message }))
+        .finally(() => inFlight.delete(routed));
+      inFlight.add(routed);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

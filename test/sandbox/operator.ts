@@ -13,7 +13,7 @@ import { startBroker, type Broker, type TriggerLike } from './broker.ts';
 import { FUNCTION_NAMES, startFunctions, type FunctionName, type RunningFunctions } from './functions.ts';
 import { startMediaServers, type MediaServers } from './media-servers.ts';
 import { apiServerSources, pingInterval, readManifests, type SourceConfig } from './sources.ts';
-import { loadTriggers, matchesTrigger } from './trigger-filter.ts';
+import { startTriggerRouter } from '../knative/trigger-filter.ts';
 
 export type SandboxOptions = {
   kubeconfig: string;
@@ -52,7 +52,8 @@ export const knativeDir = join(repoRoot, 'knative');
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const log = options.log ?? (() => undefined);
   const manifests = await readManifests(knativeDir);
-  const triggers = (await loadTriggers(knativeDir)) as unknown as TriggerLike[];
+  const triggerManifests = manifests.filter((m) => m.kind === 'Trigger');
+  const triggers = triggerManifests as unknown as TriggerLike[];
   const sources: SourceConfig[] = apiServerSources(manifests);
   const ping = pingInterval(manifests);
 
@@ -65,9 +66,12 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const functions = await startFunctions({ kubeconfig: options.kubeconfig, env: options.functionEnv, stdout: options.functionLines, replicas: options.replicas ?? 1, ...(options.serveArgs ? { serveArgs: options.serveArgs } : {}) });
     cleanups.push(functions.stop);
 
+    // Knative's own filter code decides where each event goes (test/knative/trigger-filter.ts).
+    const router = await startTriggerRouter(triggerManifests as never);
+    cleanups.push(async () => router.stop());
     const broker = await startBroker({
       triggers,
-      matches: (trigger, attributes) => matchesTrigger(trigger as never, attributes),
+      route: async (attributes) => (await router.route([attributes]))[0] ?? [],
       resolve(trigger) {
         const path = trigger.spec.subscriber?.uri ?? '';
         const name = FUNCTION_NAMES.find((n) => path.replace(/^\//, '').startsWith(n)) as FunctionName | undefined;

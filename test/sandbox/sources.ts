@@ -1,11 +1,23 @@
 // Reads the event sources from knative/ (ApiServerSources and the PingSource)
 // so the sandbox runs the same configuration it deploys.
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { AdapterOptions } from '../events/adapter.ts';
-import { yamlFiles } from './trigger-filter.ts';
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
+
+/** Every YAML file under `dir`, recursively, kustomization files excepted, sorted. */
+async function yamlFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) files.push(...(await yamlFiles(path)));
+    else if (/\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name)) files.push(path);
+  }
+  return files.sort();
+}
 
 /** Every YAML document under `dir`, recursively, kustomization files excepted. */
 export async function readManifests(dir: string): Promise<Manifest[]> {
