@@ -37,7 +37,7 @@ import { startBroker, type TriggerLike } from '../test/sandbox/broker.ts';
 import { startMediaServers } from '../test/sandbox/media-servers.ts';
 import { knativeDir } from '../test/sandbox/operator.ts';
 import { apiServerSources, readManifests } from '../test/sandbox/sources.ts';
-import { loadTriggers, matchesTrigger } from '../test/sandbox/trigger-filter.ts';
+import { startTriggerRouter } from '../test/knative/trigger-filter.ts';
 import { startActivator } from './activator.ts';
 import { trackChildren } from './children.ts';
 import { memoryOf, startListening, stopChild } from './processes.ts';
@@ -112,10 +112,13 @@ let redelivered = 0;
 // The event path: the real adapters → the local Broker → the activator stand-in (a queue,
 // containerConcurrency per replica, least-loaded first) → a replica.
 const activator = await startActivator({ upstreams: replicas.map((r) => `http://127.0.0.1:${r.port}`), concurrency: service.containerConcurrency });
-const triggers = (await loadTriggers(knativeDir)) as unknown as TriggerLike[];
+const manifests = await readManifests(knativeDir);
+const triggerManifests = manifests.filter((m) => m.kind === 'Trigger');
+// Knative's own filter code decides where each event goes (test/knative/trigger-filter.ts).
+const router = await startTriggerRouter(triggerManifests as never);
 const broker = await startBroker({
-  triggers,
-  matches: (trigger, attributes) => matchesTrigger(trigger as never, attributes),
+  triggers: triggerManifests as unknown as TriggerLike[],
+  route: async (attributes) => (await router.route([attributes]))[0] ?? [],
   resolve(trigger) {
     const path = trigger.spec.subscriber?.uri ?? '';
     return `${activator.url}${path.startsWith('/') ? path : `/${path}`}`;
@@ -123,7 +126,7 @@ const broker = await startBroker({
   // Knative's own backoff: 0.5 s × 2^attempt, the sixth retry after 16 s (no test cap).
   maxBackoffMs: 60_000,
 });
-const adapters = await Promise.all(apiServerSources(await readManifests(knativeDir)).map((source) =>
+const adapters = await Promise.all(apiServerSources(manifests).map((source) =>
   startAdapter({ ...source, binDir: cluster.binDir, kubeconfig: cluster.kubeconfig, sink: broker.url })));
 
 /** CPU seconds (user + system) so far of every process of the cluster, the replicas, the adapters and this script. */
@@ -337,6 +340,7 @@ try {
   await tracker.close().catch(() => undefined);
   await Promise.all(adapters.map((a) => a.stop()));
   await broker.stop();
+  router.stop();
   await activator.stop();
   await Promise.all(replicas.map((r) => stopChild(r.child)));
   await media.stop();
