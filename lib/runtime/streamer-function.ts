@@ -149,7 +149,9 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
         const result = streamer ? await runFor(kube, streamer, cause) : { gone: true };
         // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
         return { ...result, ...kube.stats() };
-      });
+      }, { retried: true });
+      // Coalesced: another event's run (already waiting) reads the current state and covers
+      // this one; its delivery is retried if that run fails.
       return run.coalesced ? { coalesced: true } : run.value;
     },
     onResync() {
