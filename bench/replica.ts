@@ -1,34 +1,44 @@
-// One function replica at scale (issue 15, parts 5 and the benchmarks), without a Broker:
-// the real topology "ApiServerSource with the function as its sink", the adapter's part
-// played by this script, which POSTs the function the CloudEvents an adapter in Resource mode
-// sends (`resource.add` of each Streamer, binary mode), and PingSource's tick.
+// Function replicas at scale (issue 15, parts 5 and the benchmarks), as the image runs them,
+// fed by the real event path minus Knative's own processes: the real ApiServerSource adapters
+// configured from knative/ (test/events/adapter.ts) send every Streamer and child event to the
+// local Broker (test/sandbox/broker.ts), which routes by the Triggers in knative/ and retries as
+// they say (6 times, exponential from 0.5 s), through a stand-in for Serving's activator
+// (bench/activator.ts: a queue handing each replica at most containerConcurrency requests,
+// least-loaded first), as a burst beyond a revision's capacity reaches its Pods on a cluster.
 //
 // The replica runs as the image runs it: the production bundle (dist/index.js, target
 // streamer-operator) under functions-framework (bench/serve-bundle.mjs), with the
-// Service's NODE_OPTIONS, and containerConcurrency as MAX_EVENTS_IN_FLIGHT (knative/service.yaml).
-// Its own control plane on loopback with 50 kwok nodes; a media-server double on every streamer
-// Pod's loopback IP (test/sandbox/media-servers.ts), run in this script's process.
+// Service's env (NODE_OPTIONS, KUBE_*, RESYNC_*), and containerConcurrency as
+// MAX_EVENTS_IN_FLIGHT (knative/service.yaml). Its own control plane on loopback with 50 kwok
+// nodes; a media-server double on every streamer Pod's loopback IP
+// (test/sandbox/media-servers.ts), run in this script's process.
 //
 // Steps, for each of BENCH_REPLICA_COUNTS (default 10,100,1000) Streamers in one namespace:
-// create the missing ones (50 creates in flight), send each new one's `resource.add` to the
-// three paths at once (BURST_IN_FLIGHT requests open, as a Broker fans a burst out), then send
-// resync ticks (one per path, one after the other) until every Streamer has both conditions
-// True: no adapter delivers the StatefulSet and Pod events here, so what follows the first
-// event is the resync's repair path. Then one tick of the settled cluster is measured
-// (wall, lists, writes, media calls) and the replica's RSS read at rest.
+// create the missing ones (50 creates in flight) and let the events do the rest; a resync tick
+// (one per path, one after the other, as PingSource's) is sent only when no Streamer converged
+// for STALL_MS. Then one tick of the settled cluster is measured (wall, lists, writes, media
+// calls) and the replica's RSS read at rest. Each step also reports the API server's own request
+// counts (its /metrics, by resource and verb, every client) and the CPU seconds each process
+// of the cluster, the replicas and this script used.
 //
 //   node bench/replica.ts            (after npm run build; prints the steps as JSON, writes nothing)
 //   BENCH_HEAP_DIR=/tmp/heaps node bench/replica.ts   also writes a heap snapshot at rest
-import { appendFile, readFile } from 'node:fs/promises';
+import { appendFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
 import { parse } from 'yaml';
-import { createKubeClient, type KubeClient, type KubeObject } from '../lib/kube/client.ts';
+import { createKubeClient, send, type KubeClient, type KubeObject, type KubeTransport } from '../lib/kube/client.ts';
 import { transportFromKubeconfig } from '../lib/kube/config.ts';
 import { STREAMER_API_VERSION, STREAMER_KIND } from '../lib/schema/streamer.ts';
 import { repoRoot, startCluster } from '../test/cluster/index.ts';
 import { waitFor } from '../test/cluster/wait.ts';
+import { startAdapter } from '../test/events/adapter.ts';
+import { startBroker, type TriggerLike } from '../test/sandbox/broker.ts';
 import { startMediaServers } from '../test/sandbox/media-servers.ts';
+import { knativeDir } from '../test/sandbox/operator.ts';
+import { apiServerSources, readManifests } from '../test/sandbox/sources.ts';
+import { startTriggerRouter } from '../test/knative/trigger-filter.ts';
+import { startActivator } from './activator.ts';
 import { trackChildren } from './children.ts';
 import { memoryOf, startListening, stopChild } from './processes.ts';
 import { ms } from './stats.ts';
@@ -37,9 +47,9 @@ import { benchStreamer, createLicenseSecret } from './streamers.ts';
 const PATHS = ['reconcile-children', 'push-config', 'probe-status'] as const;
 const NODES = ['stream-node', ...Array.from({ length: 49 }, (_, i) => `scale-node-${i + 1}`)];
 const CREATE_IN_FLIGHT = 50;
-/** Deliveries open at once during a burst: more than the replica's gate lets in, as from a Broker. */
-const BURST_IN_FLIGHT = 200;
 const STEP_TIMEOUT_MS = 15 * 60_000;
+/** No Streamer converged for this long: send a resync tick (the real one comes every 10 minutes). */
+const STALL_MS = 60_000;
 const BASE_PORT = 18_000 + Math.floor(Math.random() * 1_000);
 const counts = (process.env.BENCH_REPLICA_COUNTS ?? '10,100,1000').split(',').map(Number);
 const progress = (line: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${line} (load ${loadavg()[0]!.toFixed(1)})\n`);
@@ -84,6 +94,10 @@ const replicas = await Promise.all(Array.from({ length: replicaCount }, async (_
   });
   return { index, port, child: started.child, pid: started.child.pid!, stepPeakKb: 0 };
 }));
+// Stopped by hand (Ctrl-C, which exits through the cluster's own handler): the replicas go too.
+process.once('exit', () => {
+  for (const r of replicas) r.child.kill('SIGKILL');
+});
 let nextReplica = 0;
 /** The replica a delivery goes to: round robin, as Knative's activator and queue spread them. */
 const pick = () => replicas[nextReplica++ % replicas.length]!;
@@ -92,36 +106,98 @@ const sampler = setInterval(() => {
   for (const r of replicas) void memoryOf(r.pid).then((m) => (r.stepPeakKb = Math.max(r.stepPeakKb, m.rssKb))).catch(() => undefined);
 }, 100);
 
-/** Deliveries answered 503 and sent again (the replica's gate was full, or a transient error). */
+/** Tick deliveries answered 503 and sent again (the replica's gate was full, or a transient error). */
 let redelivered = 0;
 
+// The event path: the real adapters → the local Broker → the activator stand-in (a queue,
+// containerConcurrency per replica, least-loaded first) → a replica.
+const activator = await startActivator({ upstreams: replicas.map((r) => `http://127.0.0.1:${r.port}`), concurrency: service.containerConcurrency });
+const manifests = await readManifests(knativeDir);
+const triggerManifests = manifests.filter((m) => m.kind === 'Trigger');
+// Knative's own filter code decides where each event goes (test/knative/trigger-filter.ts).
+const router = await startTriggerRouter(triggerManifests as never);
+const broker = await startBroker({
+  triggers: triggerManifests as unknown as TriggerLike[],
+  route: async (attributes) => (await router.route([attributes]))[0] ?? [],
+  resolve(trigger) {
+    const path = trigger.spec.subscriber?.uri ?? '';
+    return `${activator.url}${path.startsWith('/') ? path : `/${path}`}`;
+  },
+  // Knative's own backoff: 0.5 s × 2^attempt, the sixth retry after 16 s (no test cap).
+  maxBackoffMs: 60_000,
+});
+const adapters = await Promise.all(apiServerSources(manifests).map((source) =>
+  startAdapter({ ...source, binDir: cluster.binDir, kubeconfig: cluster.kubeconfig, sink: broker.url })));
+
+/** CPU seconds (user + system) so far of every process of the cluster, the replicas, the adapters and this script. */
+async function cpuSeconds(): Promise<Record<string, number>> {
+  const ticksPerSecond = 100;
+  const out: Record<string, number> = {};
+  const add = (name: string, seconds: number) => (out[name] = (out[name] ?? 0) + seconds);
+  const statOf = async (pid: number) => {
+    const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).replace(/^.*\) /s, '').split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+  };
+  const known = new Map<number, string>([
+    ...replicas.map((r) => [r.pid, `replica ${r.index}`] as [number, string]),
+    ...adapters.map((a) => [a.pid, 'apiserver_receive_adapter'] as [number, string]),
+  ]);
+  for (const entry of await readdir('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid)) continue;
+    try {
+      let name = known.get(pid);
+      if (!name) {
+        const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0');
+        if (!argv.some((a) => a.includes(cluster.runDir))) continue;
+        name = argv[0]!.split('/').at(-1)!;
+      }
+      add(name, await statOf(pid));
+    } catch {
+      // The process ended meanwhile.
+    }
+  }
+  const self = process.cpuUsage();
+  add('bench (media doubles, Broker, adapters\' API proxy)', (self.user + self.system) / 1e6);
+  return out;
+}
+
+const cpuSince = (before: Record<string, number>, after: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Number((v - (before[k] ?? 0)).toFixed(1))]).sort((a, b) => Number(b[1]) - Number(a[1])));
+
+/** The API server's apiserver_request_total, summed by resource and verb (every client). */
+async function apiRequests(t: KubeTransport): Promise<Record<string, number>> {
+  const response = await send(t, { method: 'GET', path: '/metrics', accept: 'text/plain' }, 30_000);
+  const out: Record<string, number> = {};
+  for (const line of response.text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const labels = Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (labels['verb'] === 'WATCH' || labels['verb'] === 'CONNECT') continue;
+    const key = `${labels['verb']} ${labels['resource']}${labels['subresource'] ? `/${labels['subresource']}` : ''}`;
+    out[key] = (out[key] ?? 0) + Number(line.split(' ').at(-1));
+  }
+  return out;
+}
+
+function apiSince(before: Record<string, number>, after: Record<string, number>) {
+  const delta = Object.entries(after).map(([k, v]) => [k, v - (before[k] ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  return { total: delta.reduce((n, [, v]) => n + v, 0), top: Object.fromEntries(delta.slice(0, 14)) };
+}
+
 /**
- * One delivery as the Broker makes it (knative/base/triggers.yaml: retry 6, exponential from
+ * One tick delivery as the Broker makes it (knative/base/triggers.yaml: retry 6, exponential from
  * 0.5 s, Retry-After honoured): the final status.
  */
-async function post(path: string, headers: Record<string, string>, body: string, to = pick()): Promise<number> {
+async function post(path: string, headers: Record<string, string>, body: string): Promise<number> {
   for (let attempt = 0; ; attempt++) {
-    const response = await fetch(`http://127.0.0.1:${to.port}/${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(120_000) });
+    // Each attempt through the Service again: any replica.
+    const response = await fetch(`http://127.0.0.1:${pick().port}/${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(120_000) });
     await response.arrayBuffer();
     if (attempt >= 6 || ![429, 503].includes(response.status)) return response.status;
     redelivered++;
     const after = Number(response.headers.get('retry-after'));
     await new Promise((r) => setTimeout(r, Math.max(Number.isFinite(after) ? after * 1_000 : 0, 500 * 2 ** attempt)));
   }
-}
-
-/** What an ApiServerSource adapter in Resource mode sends for `object` (binary content mode). */
-function resourceEvent(type: string, object: KubeObject) {
-  const { apiVersion, kind, metadata } = object;
-  return {
-    headers: {
-      'ce-specversion': '1.0', 'ce-type': type, 'ce-source': cluster.server, 'ce-id': crypto.randomUUID(),
-      'ce-subject': `/apis/${apiVersion}/namespaces/${metadata.namespace}/streamers/${metadata.name}`,
-      'ce-kind': kind, 'ce-name': metadata.name, 'ce-namespace': metadata.namespace ?? '', 'ce-apiversion': apiVersion,
-      'content-type': 'application/json',
-    },
-    body: JSON.stringify(object),
-  };
 }
 
 const pingHeaders = () => ({
@@ -165,36 +241,67 @@ try {
     made = count;
     for (const r of replicas) r.stepPeakKb = 0;
     const fromLine = lines.length;
+    const fromDelivery = broker.deliveries.length;
+    redelivered = 0;
+    const [cpuBefore, apiBefore] = [await cpuSeconds(), await apiRequests(transport)];
     const first = performance.now();
-    const created: KubeObject[] = [];
     // Spread over the 49 scale nodes by the Streamer's number (a kwok node takes 110 Pods).
     await inParallel(names, CREATE_IN_FLIGHT, async (name) => {
       const index = Number(name.slice(2));
-      created.push(await kube.create(benchStreamer({ name, namespace, nodeName: NODES[1 + (index % (NODES.length - 1))]! })));
+      await kube.create(benchStreamer({ name, namespace, nodeName: NODES[1 + (index % (NODES.length - 1))]! }));
     });
     progress(`${count}: ${names.length} created in ${ms(performance.now() - first)} ms`);
-    const deliveries = created.flatMap((object) => PATHS.map((path) => ({ path, event: resourceEvent('dev.knative.apiserver.resource.add', object) })));
-    const statuses = new Map<number, number>();
-    redelivered = 0;
-    await inParallel(deliveries, BURST_IN_FLIGHT, async ({ path, event }) => {
-      const status = await post(path, event.headers, event.body).catch(() => 0);
-      statuses.set(status, (statuses.get(status) ?? 0) + 1);
-    });
-    const burstMs = performance.now() - first;
-    progress(`${count}: burst answered in ${ms(burstMs)} ms: ${[...statuses].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
     let childrenAt = 0;
-    for (const name of names) childrenAt = Math.max(childrenAt, await tracker.waitChildren(name, STEP_TIMEOUT_MS));
+    const reporter = setInterval(() => progress(`${count}: children of ${names.filter((n) => tracker.childrenAt(n) !== undefined).length}/${names.length} at ${ms(performance.now() - first)} ms; deliveries ${broker.deliveries.length - fromDelivery} done, activator ${JSON.stringify(activator.stats())}`), 30_000);
+    try {
+      for (const name of names) childrenAt = Math.max(childrenAt, await tracker.waitChildren(name, STEP_TIMEOUT_MS));
+    } finally {
+      clearInterval(reporter);
+    }
     progress(`${count}: all children ${ms(childrenAt - first)} ms after the first create`);
     let ticks = 0;
+    let lastDone = -1;
+    let lastProgress = performance.now();
+    let lastReport = performance.now();
+    let trueAt: number[] = [];
     const convergedAt = await waitFor(`${count} Streamers with both conditions True`, async () => {
       const items = await kube.list<StreamerView>({ apiVersion: STREAMER_API_VERSION, kind: STREAMER_KIND, namespace });
       const done = items.filter((s) => isTrue(s, 'StreamerReady') && isTrue(s, 'StreamerConfigSaved')).length;
-      if (done >= count) return performance.now();
-      ticks++;
-      const t = await tick();
-      progress(`${count}: ${done}/${count} True; tick ${ticks} ${ms(t.wallMs)} ms ${t.statuses.join('/')}`);
+      const now = performance.now();
+      if (now - lastReport >= 30_000) {
+        lastReport = now;
+        progress(`${count}: ${done}/${count} True at ${ms(now - first)} ms; deliveries ${broker.deliveries.length - fromDelivery} done, activator ${JSON.stringify(activator.stats())}`);
+      }
+      if (done > lastDone) {
+        for (let i = Math.max(0, lastDone); i < done; i++) trueAt.push(now - first);
+        lastDone = done;
+        lastProgress = now;
+      }
+      if (done >= count) return now;
+      if (now - lastProgress >= STALL_MS) {
+        ticks++;
+        const t = await tick();
+        progress(`${count}: ${done}/${count} True, none for ${ms(now - lastProgress)} ms; tick ${ticks} ${ms(t.wallMs)} ms ${t.statuses.join('/')}`);
+        lastProgress = performance.now();
+      }
       return undefined;
-    }, { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 1_000 });
+    }, { timeoutMs: STEP_TIMEOUT_MS, intervalMs: 2_000 });
+    progress(`${count}: all True ${ms(convergedAt - first)} ms after the first create (${ticks} ticks)`);
+    await broker.idle(120_000);
+    const idleMs = performance.now() - first;
+    const stepDeliveries = broker.deliveries.slice(fromDelivery);
+    const byStatus: Record<string, number> = {};
+    for (const d of stepDeliveries) byStatus[String(d.status)] = (byStatus[String(d.status)] ?? 0) + 1;
+    const byRoute: Record<string, number> = {};
+    for (const d of stepDeliveries) byRoute[`${d.trigger} ← ${d.kind ?? 'ping'} ${d.eventType.replace('dev.knative.apiserver.', '')}`] = (byRoute[`${d.trigger} ← ${d.kind ?? 'ping'} ${d.eventType.replace('dev.knative.apiserver.', '')}`] ?? 0) + 1;
+    const deliveries = {
+      byRoute: Object.fromEntries(Object.entries(byRoute).sort((a, b) => b[1] - a[1])),
+      total: stepDeliveries.length, attempts: stepDeliveries.reduce((n, d) => n + d.attempts, 0),
+      deadLettered: stepDeliveries.filter((d) => d.deadLettered).length, byStatus, idleMs, activator: activator.stats(),
+    };
+    const cpu = cpuSince(cpuBefore, await cpuSeconds());
+    const api = apiSince(apiBefore, await apiRequests(transport));
+    trueAt = trueAt.slice(0, count);
     const stepLines = lines.slice(fromLine).filter((l) => l.eventId !== undefined);
     const sum = (k: string) => stepLines.reduce((s, l) => s + Number(l.result?.[k] ?? 0), 0);
     const burstPeakMb = replicas.map((r) => r.stepPeakKb / 1024);
@@ -213,8 +320,9 @@ try {
       progress(`${count}: replica 0 smaps_rollup ${rollup.split('\n').filter((l) => /^(Rss|Anonymous|Private_Dirty):/.test(l)).join('; ')}`);
     }
     const step = {
-      count, created: names.length, burstMs, childrenMs: childrenAt - first, convergedMs: convergedAt - first, repairTicks: ticks,
-      statuses: Object.fromEntries(statuses), redelivered, refused: lines.slice(fromLine).filter((l) => l.outcome === 'refused').length, events: stepLines.length, reads: sum('reads'), writes: sum('writes'),
+      count, created: names.length, childrenMs: childrenAt - first, convergedMs: convergedAt - first, convergedP50Ms: trueAt[Math.floor(trueAt.length / 2)], repairTicks: ticks,
+      deliveries, redelivered, refused: lines.slice(fromLine).filter((l) => l.outcome === 'refused').length, events: stepLines.length, coalesced: stepLines.filter((l) => l.result?.['coalesced'] === true).length, reads: sum('reads'), writes: sum('writes'),
+      cpu, api,
       burstPeakMb, restMb: rest.map((m) => m.rssKb / 1024), hwmMb: rest.map((m) => m.hwmKb / 1024),
       tick: { wallMs: settled.wallMs, statuses: settled.statuses, byFunction: settled.resync.map((l) => ({ fn: l.function, streamers: l['streamers'], differing: l['differing'], lists: l['lists'], reads: l['reads'], writes: l['writes'], durationMs: l['durationMs'] })) },
       mediaDuring, load: loadavg().map((n) => n.toFixed(1)).join(' / '),
@@ -230,6 +338,10 @@ try {
 } finally {
   clearInterval(sampler);
   await tracker.close().catch(() => undefined);
+  await Promise.all(adapters.map((a) => a.stop()));
+  await broker.stop();
+  router.stop();
+  await activator.stop();
   await Promise.all(replicas.map((r) => stopChild(r.child)));
   await media.stop();
   await cluster.stop();

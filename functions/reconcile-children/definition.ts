@@ -5,18 +5,30 @@ import { FIELD_MANAGER } from '../../lib/reconcile/children.ts';
 import { reconcileAndReport } from '../../lib/reconcile/children-condition.ts';
 import { childrenResyncCheck } from '../../lib/reconcile/resync-check.ts';
 import type { FunctionDefinition } from '../../lib/runtime/register.ts';
+import type { Streamer } from '../../lib/schema/streamer.ts';
+import { findCondition } from '../../lib/status/condition.ts';
+import { ConditionType } from '../../lib/status/condition-types.ts';
 
 export const NAME = 'reconcile-children';
 
 /**
  * Streamer generations this process has brought all children to, by uid. Every status write of
  * push-config and probe-status is a Streamer update event; when the spec's generation is one
- * already converged here, such an event has nothing to do (children's own drift arrives as
- * child events, and resync ticks always check in full). Only an optimisation: a new process
- * starts empty and checks everything; bounded so it cannot grow without limit.
+ * already converged, such an event has nothing to do (children's own drift arrives as child
+ * events, and resync ticks always check in full). Converged here, or by another replica: its
+ * ChildrenReady True for this generation on the Streamer itself (written only with no child
+ * pending, under the status precondition, so a stale replica cannot claim a newer generation).
+ * With several replicas most update events land on a replica that did not converge the
+ * Streamer, and without the condition each cost a full pass (a read per child kind). Only an
+ * optimisation: a new process starts empty; bounded so it cannot grow without limit.
  */
 const converged = new Map<string, number>();
 const CONVERGED_LIMIT = 10_000;
+
+const reportedConverged = (streamer: Streamer) => {
+  const reported = findCondition(streamer, ConditionType.childrenReady);
+  return reported?.status === 'True' && reported.observedGeneration === streamer.metadata.generation;
+};
 
 export const definition: FunctionDefinition = {
   name: NAME,
@@ -24,7 +36,7 @@ export const definition: FunctionDefinition = {
   resyncCheck: childrenResyncCheck,
   async work({ kube, streamer, cause }) {
     const { uid, generation } = streamer.metadata;
-    if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && converged.get(uid) === generation) {
+    if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer))) {
       return { skipped: 'generation-converged' };
     }
     const reported = await reconcileAndReport({ kube, streamer, reportingInstance: NAME });

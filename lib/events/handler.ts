@@ -7,6 +7,7 @@ import { outcomeLabel, toHttpResponse, type EventOutcome } from './http-response
 import { describeError } from './describe-error.ts';
 import { parseEvent } from './parse-event.ts';
 import { resolveStreamer, type ObjectReader, type StreamerTarget } from './resolve-streamer.ts';
+import { adapterRolledOut, isDeploymentRef } from './source-rollout.ts';
 
 /** Express-compatible request: method, path (or url), lower-case headers, body as parsed by express. */
 export type EventRequest = {
@@ -54,6 +55,11 @@ export type EventHandlerDeps = {
   onObject(target: StreamerTarget, event: ObjectEvent): Promise<Record<string, unknown> | void>;
   /** Work for a PingSource tick (e.g. runBounded over every Streamer). */
   onResync(event: ResyncEvent): Promise<void>;
+  /**
+   * Work when an event source's adapter has rolled out (source-rollout.ts): a resync after the
+   * new adapter has had `settleMs` to list. @default onResync at once
+   */
+  onSourceRollout?(event: ObjectEvent): Promise<void>;
   log(line: EventLogLine): void;
   /** Milliseconds clock for durations. @default performance.now */
   now?: () => number;
@@ -111,6 +117,13 @@ async function handleEvent(
       return { kind: 'done' };
     }
     line.object = `${event.ref.kind} ${event.ref.namespace}/${event.ref.name}`;
+    if (isDeploymentRef(event.ref)) {
+      // Reference mode: read the adapter's Deployment now (a 403 outside our namespace is permanent).
+      const deployment = await deps.reader.get(event.ref);
+      if (!adapterRolledOut(deployment)) return { kind: 'ignored', reason: 'not an event source adapter that has rolled out' };
+      await (deps.onSourceRollout ?? ((e: ObjectEvent) => deps.onResync({ kind: 'resync', id: e.id, type: e.type })))(event);
+      return { kind: 'done' };
+    }
     const target = await resolveStreamer(event, deps.reader);
     if (!target) return { kind: 'unrelated' };
     line.streamer = `${target.namespace}/${target.name}`;

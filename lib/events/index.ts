@@ -9,6 +9,7 @@ export { streamerNameFromChild } from './child-names.ts';
 export { resolveStreamer, type ObjectKey, type ObjectReader, type StreamerTarget } from './resolve-streamer.ts';
 export { outcomeLabel, toHttpResponse, type EventOutcome, type HttpResponse, type OutcomeLabel } from './http-response.ts';
 export { streamerGone, StreamerGoneError, type GoneReason } from './streamer-gone.ts';
+export { adapterRolledOut, ADAPTER_LABEL, ADAPTER_LABEL_VALUE, isDeploymentRef } from './source-rollout.ts';
 export { runBounded, type RunBoundedOptions, type RunSummary } from './run-bounded.ts';
 export {
   HEALTH_PATHS,

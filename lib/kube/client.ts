@@ -98,6 +98,12 @@ export type KubeClient = {
     labelSelector?: string;
     limit: number;
     continue?: string;
+    /**
+     * Ask for metadata only (a PartialObjectMetadataList): each item is apiVersion, kind and
+     * metadata, no spec or status. For callers that decide from labels, annotations and owners
+     * alone; a page of Pods is then a fraction of its full size.
+     */
+    metadataOnly?: boolean;
   }): Promise<{ items: T[]; continue?: string }>;
   /** Server-side apply under the client's field manager; `force` takes over conflicting fields. */
   apply<T extends KubeObject = KubeObject>(
@@ -118,12 +124,21 @@ export type KubeClient = {
   stats(): RequestStats;
 };
 
-export type KubeRequest = { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; body?: { type: string; data: string } };
+export type KubeRequest = {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: { type: string; data: string };
+  /** @default 'application/json' */
+  accept?: string;
+};
+
+/** What a metadata-only list asks for (the API server's PartialObjectMetadataList). */
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 export type KubeResponse = { statusCode: number; headers: Record<string, string | string[] | undefined>; text: string };
 
 /** One HTTP exchange with the API server; network failures become KubeNetworkError. */
-export async function send(transport: KubeTransport, { method, path, body }: KubeRequest, timeoutMs: number): Promise<KubeResponse> {
-  const headers: Record<string, string> = { ...(await transport.headers()), accept: 'application/json' };
+export async function send(transport: KubeTransport, { method, path, body, accept = 'application/json' }: KubeRequest, timeoutMs: number): Promise<KubeResponse> {
+  const headers: Record<string, string> = { ...(await transport.headers()), accept };
   if (body) headers['content-type'] = body.type;
   try {
     const response = await request(`${transport.server}${path}`, {
@@ -178,11 +193,11 @@ export function createKubeClient({
 }): KubeClient {
   const counts = { reads: 0, writes: 0, throttled: 0 };
 
-  async function call(method: KubeRequest['method'], path: string, body?: { type: string; data: string }) {
+  async function call(method: KubeRequest['method'], path: string, body?: { type: string; data: string }, accept?: string) {
     for (let attempt = 0; ; attempt++) {
       if (method === 'GET') counts.reads++;
       else counts.writes++;
-      const response = await send(transport, { method, path, ...(body ? { body } : {}) }, timeoutMs);
+      const response = await send(transport, { method, path, ...(body ? { body } : {}), ...(accept ? { accept } : {}) }, timeoutMs);
       if (response.statusCode < 400) return JSON.parse(response.text) as unknown;
       // The API server sends 429 when priority and fairness (or max-in-flight) rejects a request
       // before running it, so any verb may be sent again; client-go also retries a 5xx that
@@ -232,11 +247,12 @@ export function createKubeClient({
       // List items carry no apiVersion/kind; restore them so they can be passed on as objects.
       return items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
     },
-    async listPage<T extends KubeObject>(query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; limit: number; continue?: string }) {
+    async listPage<T extends KubeObject>(query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; limit: number; continue?: string; metadataOnly?: boolean }) {
       const params = new URLSearchParams({ limit: String(query.limit) });
       if (query.labelSelector) params.set('labelSelector', query.labelSelector);
       if (query.continue) params.set('continue', query.continue);
-      const list = (await call('GET', `${pathOf(query)}?${params}`)) as { items: T[]; metadata?: { continue?: string } };
+      const accept = query.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
+      const list = (await call('GET', `${pathOf(query)}?${params}`, undefined, accept)) as { items: T[]; metadata?: { continue?: string } };
       const items = list.items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
       return list.metadata?.continue ? { items, continue: list.metadata.continue } : { items };
     },

@@ -7,6 +7,8 @@ export type ResourceInfo = { apiVersion: string; kind: string; plural: string; n
 export const RESOURCES = [
   { apiVersion: 'media.flussonic.com/v1alpha1', kind: 'Streamer', plural: 'streamers', namespaced: true },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true },
+  // The event sources' adapters, read (never written) to see a rollout end (lib/events/source-rollout.ts).
+  { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true },
   { apiVersion: 'v1', kind: 'Service', plural: 'services', namespaced: true },
   { apiVersion: 'v1', kind: 'ConfigMap', plural: 'configmaps', namespaced: true },
   { apiVersion: 'v1', kind: 'Secret', plural: 'secrets', namespaced: true },

@@ -63,7 +63,8 @@ function generationBehind(streamer: Streamer): boolean {
 export const childrenResyncCheck: ResyncCheck<boolean> = {
   kinds: [
     ...CHILDREN.map((c) => ({ apiVersion: c.apiVersion, kind: c.kind, nameOf: (s: Streamer) => childNames(s)[c.name] })),
-    { apiVersion: 'v1', kind: 'Pod', nameOf: (s: Streamer) => childNames(s).pod },
+    // Only the Pod's metadata is compared (its owner, deletion and hot labels and annotations).
+    { apiVersion: 'v1', kind: 'Pod', nameOf: (s: Streamer) => childNames(s).pod, metadataOnly: true },
   ],
   keep: drifted,
   // A missing child differs; a missing Pod is the StatefulSet controller's to make.

@@ -5,16 +5,28 @@
 // arriving while one waits joins it, because the waiting run reads the current
 // state when it starts and so covers that event too. Across replicas the
 // writes stay safe anyway (server-side apply, create-once, compare-and-swap).
+//
+// A joiner of a run whose own caller is retried when it fails (an event's: its
+// delivery answers 5xx and the Broker sends it again, and the retry reads the
+// current state) answers at once: waiting would only hold one of the replica's
+// containerConcurrency request slots for two runs' time, and under a burst most
+// slots were held so, by events about the same few Streamers. A joiner of any
+// other run (a resync tick's, whose per-Streamer failure nobody retries) waits
+// for it and shares its outcome.
 
 export type QueuedRun<T> = { value: T; waited: boolean; coalesced: boolean };
+/** Joined a waiting run that its own caller's retry stands behind, and answered at once. */
+export type JoinedRun = { value: undefined; waited: false; coalesced: true; atOnce: true };
 
 export function createKeyedQueue() {
   const running = new Map<string, Promise<unknown>>();
-  const waiting = new Map<string, Promise<QueuedRun<unknown>>>();
+  const waiting = new Map<string, { run: Promise<QueuedRun<unknown>>; retried: boolean }>();
 
-  return function enqueue<T>(key: string, task: (waited: boolean) => Promise<T>): Promise<QueuedRun<T>> {
-    const queued = waiting.get(key) as Promise<QueuedRun<T>> | undefined;
-    if (queued) return queued.then((run) => ({ ...run, coalesced: true }));
+  /** `retried`: this caller is sent again when its run fails (see above). */
+  return function enqueue<T>(key: string, task: (waited: boolean) => Promise<T>, { retried = false }: { retried?: boolean } = {}): Promise<QueuedRun<T> | JoinedRun> {
+    const queued = waiting.get(key);
+    if (queued?.retried) return Promise.resolve({ value: undefined, waited: false, coalesced: true, atOnce: true });
+    if (queued) return (queued.run as Promise<QueuedRun<T>>).then((run) => ({ ...run, coalesced: true }));
 
     const current = running.get(key);
     const start = async (waited: boolean): Promise<QueuedRun<T>> => {
@@ -35,7 +47,7 @@ export function createKeyedQueue() {
       waiting.delete(key);
       return start(true);
     });
-    waiting.set(key, next as Promise<QueuedRun<unknown>>);
+    waiting.set(key, { run: next as Promise<QueuedRun<unknown>>, retried });
     return next;
   };
 }

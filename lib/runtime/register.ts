@@ -26,6 +26,8 @@ export function runtimeSettings(env: NodeJS.ProcessEnv = process.env) {
     resyncConcurrency: number('RESYNC_CONCURRENCY', 4),
     resyncDeadlineMs: number('RESYNC_DEADLINE_MS', 40_000),
     resyncPageSize: number('RESYNC_PAGE_SIZE', DEFAULT_PAGE_SIZE),
+    /** How long after an event source's adapter rolled out the resync starts (streamer-function.ts). */
+    resyncAfterRolloutMs: number('RESYNC_AFTER_ROLLOUT_MS', 5_000),
     /** The namespaced install's namespaces (comma-separated STREAMER_NAMESPACES); empty: all. */
     streamerNamespaces: (env.STREAMER_NAMESPACES ?? '').split(',').map((n) => n.trim()).filter(Boolean),
     /** Events worked on at once by this process, all functions together (work-gate.ts). */
@@ -71,7 +73,7 @@ export function lazyHandler(
   const settings = runtimeSettings(env);
   const build = async () =>
     makeStreamerFunction({
-      resync: { concurrency: settings.resyncConcurrency, deadlineMs: settings.resyncDeadlineMs, pageSize: settings.resyncPageSize, namespaces: settings.streamerNamespaces },
+      resync: { concurrency: settings.resyncConcurrency, deadlineMs: settings.resyncDeadlineMs, pageSize: settings.resyncPageSize, namespaces: settings.streamerNamespaces, afterRolloutMs: settings.resyncAfterRolloutMs },
       ...definition,
       transport: await transport(),
       log,

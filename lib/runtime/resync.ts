@@ -10,8 +10,12 @@ import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { MANAGED_BY_LABEL } from '../k8s/meta.ts';
 import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
 
-/** A child kind a function's resync looks at, and the name it has for a given Streamer. */
-export type ResyncKind = { apiVersion: string; kind: string; nameOf(streamer: Streamer): string };
+/**
+ * A child kind a function's resync looks at, and the name it has for a given Streamer.
+ * `metadataOnly`: the check's `keep` reads only the object's metadata, so the list asks for
+ * metadata only (a page of 500 Pods is ~4.5 MB of JSON in full, most of it spec and status).
+ */
+export type ResyncKind = { apiVersion: string; kind: string; nameOf(streamer: Streamer): string; metadataOnly?: boolean };
 
 /**
  * How a function tells, from lists alone, whether a Streamer needs its work. Must answer
@@ -43,7 +47,7 @@ export const DEFAULT_PAGE_SIZE = 500;
 /** Lists every page of `kind` (by `labelSelector`), handing each item to `each` as it comes. */
 export async function forEachListed(
   kube: KubeClient,
-  query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string },
+  query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; metadataOnly?: boolean },
   pageSize: number,
   each: (item: KubeObject) => void,
 ): Promise<number> {
@@ -77,7 +81,7 @@ export async function planResync({
   const plan: ResyncPlan = { streamers: 0, differing: [], lists: 0, invalid: [] };
   const entries: { streamer: Streamer; kept: Record<string, unknown> }[] = [];
   const scopes = namespaces?.length ? namespaces : [undefined];
-  const listAll = async (query: { apiVersion: string; kind: string; labelSelector?: string }, each: (item: KubeObject) => void) => {
+  const listAll = async (query: { apiVersion: string; kind: string; labelSelector?: string; metadataOnly?: boolean }, each: (item: KubeObject) => void) => {
     let pages = 0;
     for (const namespace of scopes) pages += await forEachListed(kube, namespace ? { ...query, namespace } : query, pageSize, each);
     return pages;
@@ -100,7 +104,7 @@ export async function planResync({
   for (const kind of check.kinds) {
     const byName = new Map<string, (typeof entries)[number]>();
     for (const entry of entries) byName.set(`${entry.streamer.metadata.namespace}/${kind.nameOf(entry.streamer)}`, entry);
-    plan.lists += await listAll({ apiVersion: kind.apiVersion, kind: kind.kind, labelSelector }, (item) => {
+    plan.lists += await listAll({ apiVersion: kind.apiVersion, kind: kind.kind, labelSelector, ...(kind.metadataOnly ? { metadataOnly: true } : {}) }, (item) => {
       const entry = byName.get(`${item.metadata.namespace}/${item.metadata.name}`);
       if (entry) entry.kept[kind.kind] = check.keep(entry.streamer, kind.kind, item);
     });

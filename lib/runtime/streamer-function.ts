@@ -46,6 +46,12 @@ export type ResyncSettings = {
   deadlineMs?: number;
   /** Items per list page. @default DEFAULT_PAGE_SIZE */
   pageSize?: number;
+  /**
+   * How long after an event source's adapter has rolled out the resync starts (the new adapter
+   * lists what exists, then watches from there; what changed before its list is the resync's).
+   * @default 5000
+   */
+  afterRolloutMs?: number;
 };
 
 /**
@@ -134,6 +140,15 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
     }
   }
 
+  const resyncOnce = () => {
+    // One tick at a time per process: a tick arriving while one runs (the next ping, a
+    // Broker retry) joins it instead of doing the same work again.
+    tick ??= runTick().finally(() => {
+      tick = undefined;
+    });
+    return tick;
+  };
+
   return makeEventHandler({
     name,
     reader: client(),
@@ -149,16 +164,15 @@ export function makeStreamerFunction(options: StreamerFunctionOptions) {
         const result = streamer ? await runFor(kube, streamer, cause) : { gone: true };
         // Reads and writes go into the log line ("an unchanged Streamer costs zero writes").
         return { ...result, ...kube.stats() };
-      });
+      }, { retried: true });
+      // Coalesced: another event's run (already waiting) reads the current state and covers
+      // this one; its delivery is retried if that run fails.
       return run.coalesced ? { coalesced: true } : run.value;
     },
-    onResync() {
-      // One tick at a time per process: a tick arriving while one runs (the next ping, a
-      // Broker retry) joins it instead of doing the same work again.
-      tick ??= runTick().finally(() => {
-        tick = undefined;
-      });
-      return tick;
+    onResync: resyncOnce,
+    async onSourceRollout() {
+      await new Promise((resolve) => setTimeout(resolve, options.resync?.afterRolloutMs ?? 5_000));
+      await resyncOnce();
     },
     log(line: EventLogLine) {
       log({ ...line });

@@ -51,6 +51,8 @@ export type ClusterOptions = {
   images?: ImageTable;
   /** Sealed only: every line a Pod's program writes, with the Pod as `namespace/name`. */
   podLines?: (pod: string, line: string) => void;
+  /** More kube-controller-manager flags (benches: e.g. its client QPS), after the defaults. */
+  controllerManagerArgs?: string[];
 };
 
 export type ClusterInfo = {
@@ -258,6 +260,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       `--service-account-private-key-file=${saKey}`,
       `--root-ca-file=${cert?.caFile ?? join(pki, 'apiserver.crt')}`,
       '--use-service-account-credentials=false',
+      ...(options.controllerManagerArgs ?? []),
     ]);
     run('kube-scheduler', [
       `--kubeconfig=${kubeconfigInside}`,

@@ -1,19 +1,21 @@
 // Stands in for kubelet and its container runtime on the kwok node: for every Pod kwok reports
 // Running whose container images map to a local program (images.ts), it gives the Pod its own
-// network namespace with the Pod's IP (netns.ts), a resolv.conf for the cluster DNS, a
-// TokenRequest token of the Pod's ServiceAccount mounted where kubelet mounts it (so RBAC is the
-// real one), the containers' env resolved as kubelet does (value, fieldRef, configMapKeyRef,
+// network namespace with the Pod's IP (netns.ts), a resolv.conf for the cluster DNS, TokenRequest
+// tokens of the Pod's ServiceAccount where kubelet mounts them (the API server's audience) and in
+// projected serviceAccountToken volumes (their audience), so RBAC and token audiences are the
+// real ones, the containers' env resolved as kubelet does (value, fieldRef, configMapKeyRef,
 // secretKeyRef, envFrom), its configMap and secret volumes written where they are mounted, and
-// its command and args. A program that exits is restarted with backoff; a Pod that goes is
-// stopped. It knows images, not Knative. Each container logs to <logDir>/<ns>_<pod>_<container>.log.
-import { existsSync, rmSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+// its command and args. A program that exits is restarted with backoff as the Pod's
+// restartPolicy says; a Pod that goes is stopped before its object is let go (FINALIZER). It
+// knows images, not Knative. Each container logs to <logDir>/<ns>_<pod>_<container>.log.
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { transportFromKubeconfig } from '../../lib/kube/config.ts';
 import type { KubeTransport } from '../../lib/kube/client.ts';
 import { API_SERVICE_IP, type PodNetwork, type SealedNetwork } from './netns.ts';
-import { onExitSync, startProcess, type Managed } from './processes.ts';
+import { startProcess, type Managed } from './processes.ts';
 
 export type Program = { command: string; args?: string[]; cwd?: string; env?: Record<string, string> };
 /** The local program an image runs, or undefined (the Pod stays an inert kwok Pod). */
@@ -41,20 +43,35 @@ type Volume = {
   name: string;
   configMap?: { name: string; items?: { key: string; path: string }[] };
   secret?: { secretName: string; items?: { key: string; path: string }[] };
+  /** Served when every source is a serviceAccountToken (a token of the Pod's ServiceAccount for an audience). */
+  projected?: { sources: { serviceAccountToken?: { audience?: string; expirationSeconds?: number; path: string } }[] };
 };
 export type PodObject = {
-  metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string; labels?: Record<string, string> };
-  spec: { nodeName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean; containers: Container[]; volumes?: Volume[] };
+  metadata: { name: string; namespace: string; uid: string; deletionTimestamp?: string; finalizers?: string[]; labels?: Record<string, string> };
+  spec: { nodeName?: string; serviceAccountName?: string; automountServiceAccountToken?: boolean; restartPolicy?: 'Always' | 'OnFailure' | 'Never'; containers: Container[]; volumes?: Volume[] };
   status?: { phase?: string; podIP?: string };
 };
 
 const SA_MOUNT = '/run/secrets/kubernetes.io/serviceaccount';
+/**
+ * Held on every Pod whose programs run here, released once they are stopped. kwok deletes a
+ * terminating Pod at once (its pod-delete stage), where a kubelet lets the object go only after
+ * its containers have stopped; without this the replacement of a deleted StatefulSet Pod (same
+ * name, and from kwok's pool the same IP) was Running while the old Pod's program still
+ * answered at that IP, e.g. an old media server refusing the new Pod's password.
+ */
+export const FINALIZER = 'streamer-operator.test/process-runner';
 
 export type Kubelet = {
   /** Log file of a container, once its Pod has been started. */
   logFiles(namespace: string, podPrefix?: string): string[];
   /** Pods with running programs, as `namespace/name`. */
   running(): string[];
+  /**
+   * `[command, args]` running `command` in a running Pod's network namespace (what `kubectl exec`
+   * gives for the network; the filesystem stays the host's), or undefined if it does not run.
+   */
+  execIn(namespace: string, name: string, command: string, args: string[]): [string, string[]] | undefined;
   stop(): Promise<void>;
 };
 
@@ -81,10 +98,17 @@ export async function startKubelet(options: {
   const sync = async () => {
     const list = await api<{ items: PodObject[] }>(transport, 'GET', '/api/v1/pods');
     const live = new Set<string>();
+    const starting: { pod: PodObject; programs: Program[] }[] = [];
+    const released: PodObject[] = [];
     for (const pod of list.items) {
       const uid = pod.metadata.uid;
-      if (pod.metadata.deletionTimestamp || pod.status?.phase !== 'Running' || !pod.status.podIP) continue;
       if (!options.nodes.includes(pod.spec.nodeName ?? '')) continue;
+      if (pod.metadata.deletionTimestamp) {
+        // Held by us but never started (or its start failed): nothing to stop, let it go.
+        if (pod.metadata.finalizers?.includes(FINALIZER) && !pods.has(uid)) released.push(pod);
+        continue;
+      }
+      if (pod.status?.phase !== 'Running' || !pod.status.podIP) continue;
       const programs = pod.spec.containers.map((c) => options.images(c.image));
       if (programs.some((p) => !p)) {
         const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
@@ -93,38 +117,49 @@ export async function startKubelet(options: {
         continue;
       }
       live.add(uid);
-      if (pods.has(uid)) continue;
-      const running = await startPod(pod, programs as Program[]).catch((error: Error) => {
-        const line = `kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`;
-        if (!warned.has(line)) log(line); // kubelet retries each sync; say it once
-        warned.add(line);
-        return undefined;
-      });
-      if (running) pods.set(uid, running);
+      if (!pods.has(uid)) starting.push({ pod, programs: programs as Program[] });
     }
+    // Stop before start: the Pod that replaces a deleted one may have its IP.
     for (const [uid, pod] of pods) {
       if (live.has(uid)) continue;
       pods.delete(uid);
       await pod.stop();
+      await release(transport, pod.namespace, pod.name, uid);
+    }
+    for (const pod of released) await release(transport, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
+    for (const { pod, programs } of starting) {
+      const running = await hold(transport, pod)
+        .then(() => startPod(pod, programs))
+        .catch((error: Error) => {
+          const line = `kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`;
+          if (!warned.has(line)) log(line); // kubelet retries each sync; say it once
+          warned.add(line);
+          return undefined;
+        });
+      if (running) pods.set(pod.metadata.uid, running);
     }
   };
 
-  type RunningPod = { key: string; logs: string[]; stop(): Promise<void> };
+  type RunningPod = { key: string; namespace: string; name: string; logs: string[]; network: PodNetwork; stop(): Promise<void> };
   async function startPod(pod: PodObject, programs: Program[]): Promise<RunningPod> {
     const { namespace, name, uid } = pod.metadata;
     const podDir = join(options.runDir, 'pods', `${namespace}_${name}`);
     await mkdir(podDir, { recursive: true });
     const mounts: { source: string; target: string }[] = [];
-    if (pod.spec.automountServiceAccountToken !== false) {
-      const dir = join(podDir, 'serviceaccount');
-      await mkdir(dir, { recursive: true });
+    /** A TokenRequest token of the Pod's ServiceAccount, bound to the Pod (audience: the API server's unless given). */
+    const podToken = async (audience?: string, expirationSeconds = 86_400) => {
       const sa = pod.spec.serviceAccountName ?? 'default';
       const review = await api<{ status: { token: string } }>(transport, 'POST', `/api/v1/namespaces/${namespace}/serviceaccounts/${sa}/token`, {
         apiVersion: 'authentication.k8s.io/v1',
         kind: 'TokenRequest',
-        spec: { expirationSeconds: 86_400, boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } },
+        spec: { expirationSeconds, ...(audience ? { audiences: [audience] } : {}), boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name, uid } },
       });
-      await writeFile(join(dir, 'token'), review.status.token);
+      return review.status.token;
+    };
+    if (pod.spec.automountServiceAccountToken !== false) {
+      const dir = join(podDir, 'serviceaccount');
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'token'), await podToken());
       await writeFile(join(dir, 'ca.crt'), options.caPem);
       await writeFile(join(dir, 'namespace'), namespace);
       mounts.push({ source: dir, target: SA_MOUNT });
@@ -132,6 +167,18 @@ export async function startKubelet(options: {
     const volumeDirs = new Map<string, string>();
     for (const volume of pod.spec.volumes ?? []) {
       const dir = join(podDir, 'volumes', volume.name);
+      // A projected volume of tokens alone. The API server's own kube-api-access volume (token,
+      // CA and namespace) is the ServiceAccount mount above.
+      const sources = volume.projected?.sources ?? [];
+      const tokens = sources.flatMap((source) => (source.serviceAccountToken ? [source.serviceAccountToken] : []));
+      if (tokens.length && tokens.length === sources.length) {
+        for (const token of tokens) {
+          await mkdir(dirname(join(dir, token.path)), { recursive: true });
+          await writeFile(join(dir, token.path), await podToken(token.audience, token.expirationSeconds));
+        }
+        volumeDirs.set(volume.name, dir);
+        continue;
+      }
       const data = volume.configMap
         ? await configData(transport, namespace, 'configmaps', volume.configMap.name)
         : volume.secret
@@ -146,7 +193,6 @@ export async function startKubelet(options: {
       volumeDirs.set(volume.name, dir);
     }
     const network = await options.net.addPod({ uid, ip: pod.status?.podIP ?? '', namespace });
-    const created: string[] = []; // mount points made on the host filesystem, removed at stop
     const processes: { stop(): Promise<void> }[] = [];
     const logs: string[] = [];
     try {
@@ -157,39 +203,29 @@ export async function startKubelet(options: {
           const source = volumeDirs.get(mount.name);
           if (source) containerMounts.push({ source, target: mount.mountPath.replace(/^\/var\/run\//, '/run/') });
         }
-        for (const { target } of containerMounts) {
-          if (target.startsWith('/run/')) continue; // under the Pod's own tmpfs on /run
-          let missing = target;
-          while (!existsSync(dirname(missing))) missing = dirname(missing);
-          if (!existsSync(missing)) created.push(missing);
-          await mkdir(target, { recursive: true });
-        }
+        const layers = privateLayers(containerMounts.map((m) => m.target));
         const env = { ...(await resolveEnv(transport, pod, container)), ...program.env };
         const logFile = join(logDir, `${namespace}_${name}_${container.name}.log`);
         logs.push(logFile);
         const args = [...(container.command?.length ? container.command.slice(1) : []), ...(program.args ?? []), ...(container.args ?? [])];
         const onLine = options.onLine ? (line: string) => options.onLine?.(`${namespace}/${name}`, line) : undefined;
-        processes.push(supervise({ network, program, args, env, mounts: containerMounts, logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
+        processes.push(supervise({ network, program, args, env, mounts: containerMounts, layers, restartPolicy: pod.spec.restartPolicy ?? 'Always', logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
       }
     } catch (error) {
       await Promise.all(processes.map((p) => p.stop()));
       await network.remove();
       throw error;
     }
-    const forget = onExitSync(() => {
-      for (const dir of created.reverse()) {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
     log(`kubelet: started ${namespace}/${name} (${pod.status?.podIP})`);
     return {
       key: `${namespace}/${name}`,
+      namespace,
+      name,
       logs,
+      network,
       async stop() {
         await Promise.all(processes.map((p) => p.stop()));
         await network.remove();
-        for (const dir of created.reverse()) await rm(dir, { recursive: true, force: true });
-        forget();
         log(`kubelet: stopped ${namespace}/${name}`);
       },
     };
@@ -217,28 +253,64 @@ export async function startKubelet(options: {
       return [...pods.values()].filter((p) => p.key.startsWith(`${namespace}/${podPrefix}`)).flatMap((p) => p.logs);
     },
     running: () => [...pods.values()].map((p) => p.key),
+    execIn(namespace, name, command, args) {
+      return [...pods.values()].find((p) => p.key === `${namespace}/${name}`)?.network.exec(command, args);
+    },
     async stop() {
       stopped = true;
       clearTimeout(timer);
       await current;
-      await Promise.all([...pods.values()].map((p) => p.stop()));
+      await Promise.all([...pods].map(async ([uid, p]) => {
+        await p.stop();
+        await release(transport, p.namespace, p.name, uid).catch(() => undefined); // the API may be going too
+      }));
       pods.clear();
     },
   };
 }
 
-/** One container's program, restarted with backoff (0.5 s doubling to 10 s) until stopped. */
-function supervise({ network, program, args, env, mounts, logFile, name, log, onLine }: {
+/**
+ * The directories a container's mount points need a private, writable layer on: for each target
+ * that does not exist on the host (e.g. /etc/coredns), its nearest existing ancestor (/etc).
+ * Targets under /run need none (the Pod's own tmpfs). The host filesystem is never written: a
+ * mount point made there is shared with every other sealed cluster on the machine (another
+ * session's), and removing it at stop detached their Pods' mounts on it.
+ */
+export function privateLayers(targets: string[]): string[] {
+  const roots = new Set<string>();
+  for (const target of targets) {
+    if (target.startsWith('/run/') || existsSync(target)) continue;
+    let root = dirname(target);
+    while (!existsSync(root)) root = dirname(root);
+    if (root === '/') throw new Error(`cannot mount at ${target}: a new top-level directory would need a private root`);
+    roots.add(root);
+  }
+  // A root under another root is covered by the outer layer.
+  return [...roots].filter((r) => ![...roots].some((o) => o !== r && r.startsWith(`${o}/`))).sort();
+}
+
+/** One container's program, restarted as restartPolicy says, with backoff (0.5 s doubling to 10 s), until stopped. */
+function supervise({ network, program, args, env, mounts, layers, restartPolicy, logFile, name, log, onLine }: {
   network: PodNetwork; program: Program; args: string[]; env: Record<string, string>;
-  mounts: { source: string; target: string }[]; logFile: string; name: string; log: (line: string) => void;
+  mounts: { source: string; target: string }[]; layers: string[]; restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  logFile: string; name: string; log: (line: string) => void;
   onLine?: (line: string) => void;
 }): { stop(): Promise<void> } {
   // `ip netns exec` gives the process a private mount namespace (and /etc/netns/<name>/resolv.conf
-  // over /etc/resolv.conf); inside it a tmpfs on /run holds the ServiceAccount token mount.
+  // over /etc/resolv.conf); inside it a tmpfs on /run holds the ServiceAccount token mount, and
+  // each private layer is an overlay whose upper half is on that tmpfs, so the mount points made
+  // in it exist in this mount namespace only. An overlay on /etc hides the resolv.conf and hosts
+  // binds `ip netns exec` made, so they are made again over it.
   const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const etcNetns = `/etc/netns/${network.name}`;
   const script = [
     'set -e',
     'mount -t tmpfs -o size=16m tmpfs /run',
+    ...layers.flatMap((root, i) => [
+      `mkdir -p /run/.layers/${i}/upper /run/.layers/${i}/work`,
+      `mount -t overlay overlay -o lowerdir=${q(root)},upperdir=/run/.layers/${i}/upper,workdir=/run/.layers/${i}/work ${q(root)}`,
+    ]),
+    ...(layers.length ? [`for f in ${q(etcNetns)}/*; do if [ -e "$f" ]; then mount --bind "$f" "/etc/\${f##*/}"; fi; done`] : []),
     ...mounts.map(({ source, target }) => `mkdir -p ${q(target)} && mount --bind ${q(source)} ${q(target)}`),
     'exec "$@"',
   ].join('\n');
@@ -252,6 +324,10 @@ function supervise({ network, program, args, env, mounts, logFile, name, log, on
     managed = startProcess({ name, command, args: argv, env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...env }, cwd: program.cwd, logFile, ...(onLine ? { onLine } : {}) });
     void managed.exited.then((code) => {
       if (stopping) return;
+      if (restartPolicy === 'Never' || (restartPolicy === 'OnFailure' && code === 0)) {
+        log(`kubelet: ${name} exited (${code}); restartPolicy ${restartPolicy}, not restarted`);
+        return;
+      }
       failures = Date.now() - startedAt > 30_000 ? 1 : failures + 1;
       const delay = Math.min(10_000, 500 * 2 ** (failures - 1));
       log(`kubelet: ${name} exited (${code}); restarting in ${delay} ms`);
@@ -268,16 +344,33 @@ function supervise({ network, program, args, env, mounts, logFile, name, log, on
   };
 }
 
-async function api<T>(transport: KubeTransport, method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+async function api<T>(transport: KubeTransport, method: 'GET' | 'POST' | 'PATCH', path: string, body?: unknown): Promise<T> {
+  const contentType = method === 'PATCH' ? 'application/strategic-merge-patch+json' : 'application/json';
   const response = await request(`${transport.server}${path}`, {
     method,
     dispatcher: transport.dispatcher,
-    headers: { ...(await transport.headers()), accept: 'application/json', ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { ...(await transport.headers()), accept: 'application/json', ...(body ? { 'content-type': contentType } : {}) },
     ...(body ? { body: JSON.stringify(body) } : {}),
   });
   const text = await response.body.text();
   if (response.statusCode >= 300) throw new Error(`${method} ${path}: ${response.statusCode} ${text.slice(0, 300)}`);
   return JSON.parse(text) as T;
+}
+
+/** Adds FINALIZER to a Pod about to run here (finalizers merge as a set). */
+async function hold(transport: KubeTransport, pod: PodObject): Promise<void> {
+  if (pod.metadata.finalizers?.includes(FINALIZER)) return;
+  await api(transport, 'PATCH', `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`, { metadata: { uid: pod.metadata.uid, finalizers: [FINALIZER] } });
+}
+
+/**
+ * Removes FINALIZER once the Pod's programs are stopped (the uid a precondition, so a newer Pod
+ * of the same name keeps its own); a Pod already gone is fine.
+ */
+async function release(transport: KubeTransport, namespace: string, name: string, uid: string): Promise<void> {
+  await api(transport, 'PATCH', `/api/v1/namespaces/${namespace}/pods/${name}`, { metadata: { uid, '$deleteFromPrimitiveList/finalizers': [FINALIZER] } }).catch((error: Error) => {
+    if (!/: (404|409) /.test(error.message)) throw error;
+  });
 }
 
 /** A ConfigMap's or Secret's data as text, or undefined when it does not exist. */

@@ -1,6 +1,8 @@
 // Stands in for the node's network and its CNI bridge plugin: a sealed network namespace
 // holding the whole cluster (bridge kbr0 = 10.244.0.1/16, the Service range routed onto it), and
 // one child namespace per Pod on a veth of that bridge (hairpin on, as kubelet's hairpin-veth).
+// A Pod's MAC is derived from its IP (podMac), so a Pod that gets a freed IP is reached through
+// the neighbour entries the node and the other Pods still hold for that IP.
 // Sealed: no interface or route to the host network exists in any of them, so a stray dial to a
 // 10.x address dies inside. Names carry the owning process id, so a crashed run's leftovers are
 // swept by the next one. Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN); see requireSealedNetwork().
@@ -19,6 +21,21 @@ export const API_SERVICE_IP = '10.96.0.1';
 export const DNS_SERVICE_IP = '10.96.0.10';
 const NETNS_DIR = '/run/netns';
 const ETC_NETNS = '/etc/netns';
+
+/**
+ * The MAC of the Pod with IPv4 `ip`: 0a:58 and the address's four bytes, as OVN-Kubernetes
+ * derives its Pods' MACs (0a = locally administered, unicast). kwok hands a freed IP to the next
+ * Pod at once; with a random MAC per veth, every namespace that talked to the old Pod kept its
+ * neighbour entry (REACHABLE 15-45 s, then probed at the old MAC) and sent the new Pod's frames
+ * to a MAC no port has: the Pod was unreachable from them for up to a minute and a half. (The
+ * bridge CNI plugin sends a gratuitous ARP instead; with the MAC fixed by the IP no announcement,
+ * and no race with the bridge port coming up, is needed.)
+ */
+export function podMac(ip: string): string {
+  const bytes = ip.split('.').map(Number);
+  if (bytes.length !== 4 || bytes.some((b) => !Number.isInteger(b) || b < 0 || b > 255)) throw new Error(`not an IPv4 address: ${ip}`);
+  return ['0a', '58', ...bytes.map((b) => b.toString(16).padStart(2, '0'))].join(':');
+}
 
 export type SealedNetwork = {
   /** The cluster's namespace (`ip netns` name). */
@@ -145,7 +162,7 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
       pods.set(uid, pod);
       try {
         await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
-        await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', podNs]);
+        await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMac(podIp), 'netns', podNs]);
         await inside(['link', 'set', veth, 'master', 'kbr0']);
         await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
         await inside(['link', 'set', veth, 'up']);

@@ -1,5 +1,8 @@
-// Scale-out end to end: three processes per function behind the local Broker, which spreads
-// deliveries across them and delivers every event twice, out of order. Watches on the
+// Scale-out end to end on real Knative Eventing (test/sandbox/real-knative.ts, a sealed cluster):
+// three replicas of the ksvc stand-in behind the tests' delivery proxy, which forwards every
+// delivery of the real Broker and Triggers twice, each after a random delay, so the replicas see
+// every event duplicated and out of order; the media-server double runs as the streamer Pod and
+// is read through its state file (test/sandbox/pod-media.ts). Watches on the
 // Streamer, its Pod and its Secret record every version the API server stored, so the tests
 // see each intermediate state, not only the end: a condition's lastTransitionTime moves once
 // per real transition, the Pod is replaced only by a restart edit, the media server ends with
@@ -15,10 +18,10 @@ import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../../lib/schema/
 import { namespacePerTest } from '../cluster/namespaces.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
-import { useSandbox } from './sandbox.ts';
+import { useRealSandbox } from './sandbox.ts';
 
 const REPLICAS = 3;
-const { cluster, sandbox } = await useSandbox({ replicas: REPLICAS, chaos: { maxDelayMs: 300 } });
+const { cluster, sandbox } = await useRealSandbox({ replicas: REPLICAS, chaos: { maxDelayMs: 300 } });
 const transport = await transportFromKubeconfig(cluster.kubeconfig);
 const test = suite(`scale-out: ${REPLICAS} replicas per function, every event duplicated and shuffled`);
 
@@ -104,11 +107,14 @@ function transitionReasons(conditions: Condition[]): string[] {
   return conditions.filter((c, i) => i === 0 || conditions[i - 1]?.status !== c.status || conditions[i - 1]?.reason !== c.reason).map((c) => c.reason);
 }
 
-/** Waits until no delivery has been in flight for 1.5 s; fails the test if it never settles. */
+/**
+ * Waits until the delivery proxy has had nothing in flight and recorded no new delivery for
+ * 1.5 s (its duplicates are delayed by up to maxDelayMs); fails the test if it never settles.
+ */
 async function settle(): Promise<void> {
   for (let i = 0; i < 30; i++) {
     const count = sandbox.broker.deliveries.length;
-    await sandbox.broker.idle();
+    await sandbox.broker.idle(10_000);
     await new Promise((r) => setTimeout(r, 1_500));
     if (sandbox.broker.deliveries.length === count) return;
   }
@@ -132,13 +138,19 @@ async function createQuickstart(prefix: string): Promise<{ ns: string; history: 
   return { ns, history };
 }
 
-/** The media server double of the Pod holds exactly the config the stored Streamer renders. */
-async function assertServerHoldsLastEdit(ns: string, streamer: Streamer) {
-  const double = sandbox.media?.get(ns, 'simple-streamer-0');
+/**
+ * The media server double of the Pod holds exactly the config the stored Streamer renders. The
+ * double writes its state file after it answers, so the file is given a moment to catch up.
+ */
+async function assertServerHoldsLastEdit(ns: string, streamer: Streamer): Promise<string> {
+  const double = await sandbox.media.get(ns, 'simple-streamer-0');
   assert.ok(double, 'a media server double serves the Pod');
-  assert.is(double!.config, renderMediaServerConfig(streamer));
+  const expected = renderMediaServerConfig(streamer);
+  await waitFor('the double\'s state file', async () => (double!.config === expected ? true : undefined), { timeoutMs: 2_000, intervalMs: 50 }).catch(() => undefined);
+  assert.is(double!.config, expected);
   const saved = condition(streamer, 'StreamerConfigSaved');
   assert.equal([saved?.status, saved?.observedGeneration], ['True', streamer.metadata.generation]);
+  return double!.config;
 }
 
 test('a create: one password, each condition moves straight to True, one Event per transition', async () => {
@@ -207,8 +219,7 @@ test('a restart edit among hot edits: the Pod is replaced exactly once; transiti
   const streamer = await readStreamer(ns);
   assert.is(history.templates.length, 2, 'one new pod template, never an older one again');
   assert.is(history.podUids.length, 2, `Pod UIDs: ${history.podUids.join(', ')}`);
-  await assertServerHoldsLastEdit(ns, streamer);
-  assert.match(sandbox.media!.get(ns, 'simple-streamer-0')!.config, /stream a2/);
+  assert.match(await assertServerHoldsLastEdit(ns, streamer), /stream a2/);
   for (const type of ['StreamerReady', 'StreamerConfigSaved']) {
     const seen = timeline(history, type, from);
     assertTransitionTimes(seen, type);

@@ -44,10 +44,12 @@ install.before(async () => {
   elsewhere = await cluster.createNamespace('unmanaged');
 });
 
-install('the kustomization keeps no ClusterRoleBinding but the cluster-scoped one; both sources select the label', () => {
+install('the kustomization keeps no ClusterRoleBinding but the cluster-scoped one; the Streamer and children sources select the label, source-adapters keeps to its own namespace', () => {
   assert.equal(byKind(manifests, 'ClusterRoleBinding').map((b) => b.metadata.name), ['streamer-operator-cluster-scoped']);
-  for (const source of byKind(manifests, 'ApiServerSource')) {
-    assert.equal(sourceSpec(source).namespaceSelector, { matchLabels: { 'media.flussonic.com/streamer-operator': 'enabled' } });
+  const sources = byKind(manifests, 'ApiServerSource');
+  assert.equal(sources.map((s) => s.metadata.name).sort(), ['source-adapters', 'streamer-children', 'streamers']);
+  for (const source of sources) {
+    assert.equal(sourceSpec(source).namespaceSelector, source.metadata.name === 'source-adapters' ? undefined : { matchLabels: { 'media.flussonic.com/streamer-operator': 'enabled' } }, source.metadata.name);
   }
   const ksvc = manifests.find((m) => m.kind === 'Service' && m.apiVersion.startsWith('serving.knative.dev')) as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
   assert.is(ksvc.spec.template.spec.containers[0]!.env.find((e) => e.name === 'STREAMER_NAMESPACES')?.value, MANAGED);

@@ -30,6 +30,7 @@ const sa = (name: string) => `system:serviceaccount:${OPERATOR_NAMESPACE}:${name
 const OPERATOR = sa('streamer-operator');
 const STREAMERS_SOURCE = sa('streamers-source');
 const CHILDREN_SOURCE = sa('streamer-children-source');
+const ADAPTERS_SOURCE = sa('source-adapters-source');
 
 let ns = ''; // a user namespace holding a Streamer
 
@@ -111,8 +112,27 @@ matrix('streamer-operator: what the functions need', async () => {
       ['update', 'statefulsets.apps', 'user'],
       ['get', 'nodes', 'all'],
       ['create', 'events', 'user'],
+      // The event sources' adapter Deployments are read in the operator's namespace only.
+      ['get', 'deployments.apps', 'user'],
+      ['list', 'deployments.apps', 'all'],
     ],
   );
+});
+
+matrix('streamer-operator reads Deployments (the sources\' adapters) in its own namespace by get only', async () => {
+  assert.ok(await can(OPERATOR, 'get', 'deployments.apps', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'list', 'deployments.apps', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'patch', 'deployments.apps', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(OPERATOR, 'get', 'deployments.apps', 'kube-system'));
+});
+
+matrix('source-adapters-source: reads Deployments in the operator\'s namespace, nothing else', async () => {
+  for (const verb of ['get', 'list', 'watch']) assert.ok(await can(ADAPTERS_SOURCE, verb, 'deployments.apps', OPERATOR_NAMESPACE), verb);
+  for (const verb of ['create', 'patch', 'update', 'delete']) assert.not.ok(await can(ADAPTERS_SOURCE, verb, 'deployments.apps', OPERATOR_NAMESPACE), verb);
+  assert.not.ok(await can(ADAPTERS_SOURCE, 'list', 'deployments.apps', 'all'));
+  assert.not.ok(await can(ADAPTERS_SOURCE, 'get', 'deployments.apps', ns));
+  assert.not.ok(await can(ADAPTERS_SOURCE, 'get', 'secrets', OPERATOR_NAMESPACE));
+  assert.not.ok(await can(ADAPTERS_SOURCE, 'get', 'streamers.media.flussonic.com', ns));
 });
 
 matrix('streamer-operator reads its own EventPolicy by name, and no other', async () => {
@@ -166,16 +186,18 @@ matrix('the namespace\'s default ServiceAccount gets nothing', async () => {
 
 matrix('each ApiServerSource passes the source controller\'s access check (get, list, watch per resource)', async () => {
   // eventing apiserversource.go runAccessCheck: a SubjectAccessReview per verb, per resource
-  // (group + guessed plural), per watched namespace; namespaceSelector {} watches them all.
+  // (group + guessed plural), per watched namespace; namespaceSelector {} watches them all, and
+  // no namespaceSelector only the source's own namespace.
   const plural = (kind: string) => `${kind.toLowerCase()}s`;
   const missing: string[] = [];
   for (const source of byKind(manifests, 'ApiServerSource')) {
     const spec = sourceSpec(source);
+    const watched = (source.spec as { namespaceSelector?: object }).namespaceSelector ? ['all', ns] : [source.metadata.namespace!];
     await Promise.all(spec.resources.map(async (resource) => {
       const group = resource.apiVersion.includes('/') ? resource.apiVersion.split('/')[0] : '';
       const name = group ? `${plural(resource.kind)}.${group}` : plural(resource.kind);
       for (const verb of ['get', 'list', 'watch']) {
-        for (const where of ['all', ns]) {
+        for (const where of watched) {
           if (!(await can(sa(spec.serviceAccountName!), verb, name, where))) missing.push(`${source.metadata.name}: ${verb} ${name} in ${where}`);
         }
       }

@@ -242,6 +242,13 @@ routing('the resync tick goes to all three functions', async () => {
   assert.equal(await route(attributes), [...NEEDS['sources.ping']!].sort());
 });
 
+routing('an adapter Deployment\'s update (the source-adapters source) goes to all three functions, its add to none', async () => {
+  const attributes = (type: string) => ({ specversion: '1.0', id: '1', source: 's', type: `dev.knative.apiserver.${type}`, kind: 'Deployment', name: 'apiserversource-streamers-x', namespace: 'streamer-operator-system' });
+  assert.equal(await route(attributes('ref.update')), [...FUNCTIONS].sort());
+  assert.equal(await route(attributes('ref.add')), []);
+  assert.equal(await route(attributes('ref.delete')), []);
+});
+
 routing('events of other shapes reach no function', async () => {
   // What a Resource-mode children source or a Reference-mode Streamer source would send.
   assert.equal(await route({ specversion: '1.0', id: '1', source: 's', type: 'dev.knative.apiserver.resource.update', kind: 'ConfigMap' }), []);

@@ -35,6 +35,23 @@ paging('a list longer than a page is read whole, a request per page, the selecto
   assert.equal(exact.stats(), { reads: 1, writes: 0 }, 'an exactly full page ends the list');
 });
 
+paging('a metadata-only page carries each object\'s metadata and no data, and pages on like a full one', async () => {
+  const kube = createKubeClient({ transport: admin, fieldManager: 'client-test' });
+  const first = await kube.listPage<KubeObject & { data?: unknown }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20, metadataOnly: true });
+  assert.is(first.items.length, 20);
+  assert.ok(first.continue, 'a continue token for the rest');
+  const rest = await kube.listPage({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20, metadataOnly: true, continue: first.continue! });
+  assert.equal([...first.items, ...rest.items].map((i) => i.metadata.name), Array.from({ length: 23 }, (_, i) => `paged-${String(i).padStart(2, '0')}`));
+  assert.is(rest.continue, undefined);
+  for (const item of first.items) {
+    assert.equal([item.apiVersion, item.kind, item.metadata.labels?.['paged']], ['v1', 'ConfigMap', 'yes']);
+    assert.ok(item.metadata.uid && item.metadata.resourceVersion);
+    assert.is(item.data, undefined, 'no data in a metadata-only list');
+  }
+  const full = await kube.listPage<KubeObject & { data?: unknown }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 1 });
+  assert.equal(full.items[0]?.data, { key: 'value' }, 'the same list in full has it');
+});
+
 const strict = suite('strict field validation on applies');
 
 strict('a misspelled field in a created or patched object is refused with its name, not dropped', async () => {

@@ -50,6 +50,46 @@ queue('events arriving while one waits join the waiting run, which starts after 
   assert.equal(results.map((r) => r.value), [1, 2, 2, 2]);
 });
 
+queue('a joiner of a waiting run whose caller is retried (an event\'s) answers at once; the run still happens once', async () => {
+  const enqueue = createKeyedQueue();
+  const first = gate();
+  const calls: boolean[] = [];
+  const run = (wait?: Promise<void>) => async (waited: boolean) => {
+    calls.push(waited);
+    await wait;
+    return calls.length;
+  };
+  const current = enqueue('k', run(first.opened), { retried: true });
+  const waiting = enqueue('k', run(), { retried: true });
+  let settled = false;
+  const joined = enqueue('k', run(), { retried: true }).then((r) => ((settled = true), r));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.ok(settled, 'answered before the current run ended');
+  assert.equal(await joined, { value: undefined, waited: false, coalesced: true, atOnce: true });
+  // A tick joining that run answers at once too; its Streamer is covered by the same run.
+  assert.equal((await enqueue('k', run())).coalesced, true);
+  first.open();
+  assert.equal([(await current).value, (await waiting).value], [1, 2]);
+  assert.equal(calls, [false, true], 'two runs, no more');
+});
+
+queue('a joiner of a tick\'s waiting run (nobody retries it) waits for it and shares its error', async () => {
+  const enqueue = createKeyedQueue();
+  const first = gate();
+  const current = enqueue('k', async () => first.opened);
+  const waiting = enqueue('k', async () => {
+    throw new Error('tick run failed');
+  });
+  let settled = false;
+  const joined = enqueue('k', async () => 'never', { retried: true }).finally(() => (settled = true));
+  await new Promise((r) => setTimeout(r, 10));
+  assert.not.ok(settled, 'still waiting');
+  first.open();
+  await current;
+  await waiting.catch(() => undefined);
+  await joined.then(() => assert.unreachable('shares the failure'), (e: Error) => assert.is(e.message, 'tick run failed'));
+});
+
 queue('a failing run does not block the next, and its error reaches only its callers', async () => {
   const enqueue = createKeyedQueue();
   const failing = enqueue('k', async () => {

@@ -164,12 +164,14 @@ export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log 
     async sourcesWatch(namespace) {
       await waitFor(`the ApiServerSource adapters configured for ${namespace}`, async () => {
         const deployments = await cluster.kubectl.json<{ items: { metadata: { name: string }; spec: { template: { spec: { containers: { env?: { name: string; value?: string }[] }[] } } } }[] }>(['get', 'deployments', '-n', OPERATOR_NAMESPACE]);
-        const adapters = deployments.items.filter((d) => d.metadata.name.startsWith('apiserversource-'));
+        // The adapters of sources watching every namespace (source-adapters watches only its own).
+        const config = (d: (typeof deployments.items)[number]) => JSON.parse(d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'K_SOURCE_CONFIG')?.value ?? '{}') as { namespaces?: string[]; Namespaces?: string[]; allNamespaces?: boolean };
+        const adapters = deployments.items.filter((d) => d.metadata.name.startsWith('apiserversource-') && config(d).allNamespaces === true);
         // Exactly the namespaces there are: a namespace deleted just before would roll them again.
         const existing = (await cluster.kubectl.ok(['get', 'namespaces', '-o', 'jsonpath={.items[*].metadata.name}'])).trim().split(/\s+/).sort().join(',');
         const watched = (d: (typeof adapters)[number]) => {
-          const config = JSON.parse(d.spec.template.spec.containers[0]?.env?.find((e) => e.name === 'K_SOURCE_CONFIG')?.value ?? '{}') as { namespaces?: string[]; Namespaces?: string[] };
-          return [...(config.namespaces ?? config.Namespaces ?? [])].sort().join(',');
+          const { namespaces, Namespaces } = config(d);
+          return [...(namespaces ?? Namespaces ?? [])].sort().join(',');
         };
         const configured = existing.split(',').includes(namespace) && adapters.length > 0 && adapters.every((d) => watched(d) === existing);
         return configured ? true : undefined;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import type { AdapterOptions } from '../events/adapter.ts';
 
-type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string }; spec?: Record<string, unknown> };
+type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
 
 /** Every YAML file under `dir`, recursively, kustomization files excepted, sorted. */
 async function yamlFiles(dir: string): Promise<string[]> {
@@ -50,7 +50,10 @@ export function selectorString(selector: SelectorSpec | undefined): string | und
 
 export type SourceConfig = Omit<AdapterOptions, 'binDir' | 'kubeconfig' | 'sink'>;
 
-/** Adapter options for every ApiServerSource in the manifests (all namespaces). */
+/**
+ * Adapter options for every ApiServerSource in the manifests: all namespaces for
+ * `namespaceSelector: {}`, the source's own namespace without one (as Knative's controller does).
+ */
 export function apiServerSources(manifests: Manifest[]): SourceConfig[] {
   return manifests
     .filter((m) => m.kind === 'ApiServerSource')
@@ -60,9 +63,11 @@ export function apiServerSources(manifests: Manifest[]): SourceConfig[] {
         resources: { apiVersion: string; kind: string; selector?: SelectorSpec }[];
         owner?: { apiVersion?: string; kind: string };
         selector?: SelectorSpec;
+        namespaceSelector?: SelectorSpec;
       };
       return {
         name: m.metadata?.name ?? 'apiserversource',
+        ...(spec.namespaceSelector ? {} : { namespaces: [m.metadata?.namespace ?? 'default'] }),
         mode: spec.mode ?? 'Reference',
         resources: spec.resources.map((r) => {
           const selector = selectorString(r.selector ?? spec.selector);

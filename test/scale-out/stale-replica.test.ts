@@ -118,7 +118,12 @@ stale('reconcile-children: an older generation never rolls the StatefulSet back'
   const late = await reconcileChildren({ kube: admin, streamer: older });
   assert.not.ok(late.restarted);
   assert.not.ok(late.updated.includes('StatefulSet'));
-  assert.is((await statefulSet())?.metadata.resourceVersion, set.metadata.resourceVersion, 'the StatefulSet was not written');
+  // Nothing of ours written: not the spec (its generation), not our annotations, not the
+  // template. (Its resourceVersion may move: the StatefulSet controller writes its status.)
+  const after = (await statefulSet()) as KubeObject & { spec?: { template?: unknown } };
+  assert.is(after.metadata.generation, set.metadata.generation, 'the StatefulSet spec was not written');
+  assert.equal(after.metadata.annotations, set.metadata.annotations, 'nor its annotations');
+  assert.equal(after.spec?.template, (set as typeof after).spec?.template, 'the newer pod template stays');
   await new Promise((r) => setTimeout(r, 1_000));
   assert.is((await waitForRunningPod(admin, newer)).uid, replaced.uid, 'the Pod was not replaced again');
   pod = replaced;
