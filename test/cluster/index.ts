@@ -429,6 +429,14 @@ export function servingCrds(): Promise<unknown[]> {
   return knativeCrds((file) => file === 'serving-service.yaml');
 }
 
+/** servingCrds applied on their own, Established (for callers that install Eventing without extraCrds). */
+export async function installServingCrds(kubectl: Kubectl, runDir: string): Promise<void> {
+  const file = join(runDir, 'serving-crds.json');
+  await writeFile(file, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: await servingCrds() }));
+  await kubectl.ok(['apply', '--server-side', '-f', file]);
+  await waitCrdsEstablished(kubectl);
+}
+
 /**
  * Until every CRD is Established. `kubectl wait` fails outright on a CRD whose status has no
  * conditions yet (just created, on a loaded machine), so it is retried within the bound.

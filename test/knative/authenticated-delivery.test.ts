@@ -15,7 +15,6 @@ import { repoRoot, startCluster } from '../cluster/index.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
 import { OPERATOR_NAMESPACE, startKnativeSandbox } from '../sandbox/real-knative.ts';
-import { sendInside } from '../sandbox/send-inside.ts';
 
 // The forger Pods' image: test/knative/send-event.ts POSTing once to its first argument, with
 // the token read from the file its fourth argument names, if any.
@@ -50,16 +49,14 @@ async function functionsAddress(): Promise<string> {
 }
 
 let sent = 0;
-/** POSTs a ping event, padded to `bytes`, from inside the cluster network (test/sandbox/send-inside.ts). */
+/** POSTs a ping event from inside the cluster network (test/knative/send-event.ts). */
 async function send(url: string, { bytes = 100, token }: { bytes?: number; token?: string } = {}): Promise<{ id: string; status: number; answer: string }> {
   const id = `forged-${++sent}-${Date.now()}`;
-  const headers: Record<string, string> = {
-    'content-type': 'application/json', 'ce-specversion': '1.0', 'ce-id': id,
-    'ce-source': '/apis/v1/namespaces/intruder/pingsources/forged', 'ce-type': 'dev.knative.sources.ping',
-    ...(token ? { authorization: `Bearer ${token}` } : {}),
-  };
-  const body = JSON.stringify({ op: 'resync', pad: 'x'.repeat(Math.max(0, bytes - 40)) });
-  return { id, ...(await sendInside(sealed.net, { url, headers, body })) };
+  const proc = sealed.run(`send-event-${sent}`, process.execPath, [join(repoRoot, 'test', 'knative', 'send-event.ts'), url, id, String(bytes), ...(token ? [token] : [])]);
+  await proc.exited;
+  const line = (await readFile(proc.logFile, 'utf8')).split('\n').find((l) => l.startsWith('{"status"'));
+  if (!line) throw new Error(`send-event printed no status: ${await proc.tail()}`);
+  return { id, ...(JSON.parse(line) as { status: number; answer: string }) };
 }
 
 const test = suite('authenticated delivery on real Knative Eventing');
