@@ -1,23 +1,7 @@
-// One sandbox per end-to-end test file: useRealSandbox (real Knative, sealed network) or, for
-// files not moved yet, useSandbox (loopback; the hand-written Broker).
-import { useCluster } from '../cluster/shared.ts';
-import { startSandbox, type Sandbox } from '../sandbox/operator.ts';
+// One sandbox per end-to-end test file: useRealSandbox (real Knative, sealed network).
 import { join } from 'node:path';
 import { repoRoot, startCluster, type Cluster } from '../cluster/index.ts';
 import { startKnativeSandbox, type KnativeSandbox } from '../sandbox/real-knative.ts';
-
-export async function useSandbox(options: { mediaServers?: boolean; chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: Sandbox }> {
-  const cluster = await useCluster();
-  const sandbox = await startSandbox({
-    kubeconfig: cluster.kubeconfig,
-    binDir: cluster.binDir,
-    resyncIntervalMs: 0, // tests tick by hand
-    mediaServers: options.mediaServers ?? true,
-    ...(options.chaos ? { chaos: options.chaos } : {}),
-    ...(options.replicas ? { replicas: options.replicas } : {}),
-  });
-  return { cluster, sandbox };
-}
 
 /** A binary-mode CloudEvent as the ApiServerSource adapter sends it. */
 export function apiServerEvent(type: string, object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, data: unknown, id = crypto.randomUUID()) {
