@@ -252,8 +252,9 @@ export function createKubeClient({
       if (query.labelSelector) params.set('labelSelector', query.labelSelector);
       if (query.continue) params.set('continue', query.continue);
       const accept = query.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
-      const list = (await call('GET', `${pathOf(query)}?${params}`, undefined, accept)) as { items: T[]; metadata?: { continue?: string } };
-      const items = list.items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
+      const list = (await call('GET', `${pathOf(query)}?${params}`, undefined, accept)) as { items: T[] | null; metadata?: { continue?: string } };
+      // An empty PartialObjectMetadataList comes as `"items": null` (its Go slice has no omitempty).
+      const items = (list.items ?? []).map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
       return list.metadata?.continue ? { items, continue: list.metadata.continue } : { items };
     },
     async apply<T extends KubeObject>(

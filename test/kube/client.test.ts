@@ -35,6 +35,12 @@ paging('a list longer than a page is read whole, a request per page, the selecto
   assert.equal(exact.stats(), { reads: 1, writes: 0 }, 'an exactly full page ends the list');
 });
 
+paging('an empty metadata-only list is an empty page (the API server sends "items": null)', async () => {
+  const kube = createKubeClient({ transport: admin, fieldManager: 'client-test' });
+  const page = await kube.listPage({ apiVersion: 'v1', kind: 'Pod', namespace, labelSelector: 'nothing=here', limit: 20, metadataOnly: true });
+  assert.equal(page, { items: [] });
+});
+
 paging('a metadata-only page carries each object\'s metadata and no data, and pages on like a full one', async () => {
   const kube = createKubeClient({ transport: admin, fieldManager: 'client-test' });
   const first = await kube.listPage<KubeObject & { data?: unknown }>({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20, metadataOnly: true });
