@@ -45,11 +45,11 @@ test('the start swept a crashed run\'s namespace and its resolv.conf dir', () =>
   assert.not.ok(existsSync(`/etc/netns/${leftover}`));
 });
 
-test('the Broker, the three Triggers, both ApiServerSources and the PingSource are Ready', async () => {
+test('the Broker, the three Triggers, the three ApiServerSources and the PingSource are Ready', async () => {
   const list = await kubectl.json<{ items: Conditioned[] }>(['get', 'brokers,triggers,apiserversources,pingsources', '-n', OPERATOR_NAMESPACE]);
   const ready = list.items.filter((o) => readyCondition(o)?.status === 'True').map((o) => `${o.kind}/${o.metadata.name}`).sort();
   assert.equal(ready, [
-    'ApiServerSource/streamer-children', 'ApiServerSource/streamers', 'Broker/streamer-operator', 'PingSource/streamer-resync',
+    'ApiServerSource/source-adapters', 'ApiServerSource/streamer-children', 'ApiServerSource/streamers', 'Broker/streamer-operator', 'PingSource/streamer-resync',
     'Trigger/probe-status', 'Trigger/push-config', 'Trigger/reconcile-children',
   ]);
 });
