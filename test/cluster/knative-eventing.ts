@@ -21,7 +21,8 @@ type Manifest = {
 
 const PARTS = ['core', 'mt-channel-broker', 'in-memory-channel'];
 
-async function yamlFilesUnder(dir: string): Promise<string[]> {
+/** Every YAML file under `dir`, recursively, in name order (editor backups skipped). */
+export async function yamlFilesUnder(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const files: string[] = [];
   for (const entry of entries.sort((a, b) => a.name.localeCompare(b.name))) {

@@ -2,6 +2,17 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createKeyedQueue } from '../../lib/runtime/keyed-queue.ts';
 
+/** Runs that record whether they waited and answer how many runs there were by then. */
+function recordingRuns() {
+  const calls: boolean[] = [];
+  const run = (wait?: Promise<void>) => async (waited: boolean) => {
+    calls.push(waited);
+    await wait;
+    return calls.length;
+  };
+  return { calls, run };
+}
+
 const queue = suite('createKeyedQueue');
 
 function gate() {
@@ -34,12 +45,7 @@ queue('runs tasks of one key one at a time, and different keys at once', async (
 queue('events arriving while one waits join the waiting run, which starts after the current one', async () => {
   const enqueue = createKeyedQueue();
   const first = gate();
-  const calls: boolean[] = [];
-  const run = (wait?: Promise<void>) => async (waited: boolean) => {
-    calls.push(waited);
-    await wait;
-    return calls.length;
-  };
+  const { calls, run } = recordingRuns();
   const current = enqueue('k', run(first.opened));
   const waiting = enqueue('k', run());
   const joined = [enqueue('k', run()), enqueue('k', run())];
@@ -53,12 +59,7 @@ queue('events arriving while one waits join the waiting run, which starts after 
 queue('a joiner of a waiting run whose caller is retried (an event\'s) answers at once; the run still happens once', async () => {
   const enqueue = createKeyedQueue();
   const first = gate();
-  const calls: boolean[] = [];
-  const run = (wait?: Promise<void>) => async (waited: boolean) => {
-    calls.push(waited);
-    await wait;
-    return calls.length;
-  };
+  const { calls, run } = recordingRuns();
   const current = enqueue('k', run(first.opened), { retried: true });
   const waiting = enqueue('k', run(), { retried: true });
   let settled = false;

@@ -1,27 +1,15 @@
 // Reads the event sources from knative/ (ApiServerSources and the PingSource)
 // so the sandbox runs the same configuration it deploys.
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { yamlFilesUnder } from '../cluster/knative-eventing.ts';
 import { parseAllDocuments } from 'yaml';
 import type { AdapterOptions } from '../events/adapter.ts';
 
 type Manifest = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string }; spec?: Record<string, unknown> };
 
-/** Every YAML file under `dir`, recursively, kustomization files excepted, sorted. */
-async function yamlFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true });
-  const files: string[] = [];
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) files.push(...(await yamlFiles(path)));
-    else if (/\.ya?ml$/.test(entry.name) && !/^kustomization\.ya?ml$/.test(entry.name)) files.push(path);
-  }
-  return files.sort();
-}
-
 /** Every YAML document under `dir`, recursively, kustomization files excepted. */
 export async function readManifests(dir: string): Promise<Manifest[]> {
-  const files = await yamlFiles(dir);
+  const files = (await yamlFilesUnder(dir)).filter((f) => !/\/kustomization\.ya?ml$/.test(f));
   const docs: Manifest[] = [];
   for (const file of files) {
     for (const doc of parseAllDocuments(await readFile(file, 'utf8'))) {
