@@ -151,6 +151,10 @@ export async function reconcileChildren({
   return outcome;
 }
 
+/** Compare-and-swap attempts on the StatefulSet, and the base of the backoff between them (at most ~1.6 s in all). */
+const CAS_ATTEMPTS = 5;
+const CAS_BACKOFF_MS = 80;
+
 /**
  * The StatefulSet step. Returns the StatefulSet as it now stands when it is ours and current
  * (the Pod step needs its uid and rollout status), or null while it is being recreated.
@@ -194,7 +198,12 @@ async function reconcileStatefulSet(
     // A compare-and-swap on the StatefulSet read above: a 409 reads and decides again.
     applied = await kube.apply(guardedApply(desired, streamer, live), { force: true });
   } catch (error) {
-    if (isConflict(error) && attempt < 3) return reconcileStatefulSet(kube, streamer, desired, outcome, beforeCreate, attempt + 1);
+    if (isConflict(error) && attempt < CAS_ATTEMPTS) {
+      // The StatefulSet controller writes status several times in a row after a template change
+      // (a hand edit, our own update); immediate re-reads can land inside that burst each time.
+      await new Promise((resolve) => setTimeout(resolve, CAS_BACKOFF_MS * attempt * (1 + Math.random())));
+      return reconcileStatefulSet(kube, streamer, desired, outcome, beforeCreate, attempt + 1);
+    }
     throw error;
   }
   outcome.restarted = live !== null && !isSubset(template(desired), template(live));

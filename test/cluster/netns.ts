@@ -122,10 +122,17 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
   sweepLeftovers();
   const name = `${PREFIX}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const pods = new Map<string, PodNetwork>();
-  const forget = onExitSync(() => {
-    for (const pod of pods.values()) deleteNamespaceSync(pod.name);
+  let removed = false;
+  // Every Pod namespace is named `${name}-…`: removing by prefix also catches one whose
+  // `ip netns add` was still running when the cluster stopped (the runner's addPod is not
+  // awaited by shutdown), which a walk of `pods` misses; stop() left one behind that way in CI.
+  const removeAll = () => {
+    removed = true;
+    for (const pod of harnessNamespaces().filter((n) => n.startsWith(`${name}-`))) deleteNamespaceSync(pod);
+    pods.clear();
     deleteNamespaceSync(name);
-  });
+  };
+  const forget = onExitSync(removeAll);
   const inside = (args: string[]) => ip(['-n', name, ...args]);
   await ip(['netns', 'add', name]);
   try {
@@ -150,7 +157,12 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
       const short = uid.replace(/-/g, '').slice(0, 10);
       const podNs = `${name}-${short}`;
       const veth = `v${short}`;
+      if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
       await ip(['netns', 'add', podNs]);
+      if (removed) {
+        deleteNamespaceSync(podNs);
+        throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
+      }
       const pod: PodNetwork = {
         name: podNs,
         exec: exec(podNs),
@@ -176,6 +188,7 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
           `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${DNS_SERVICE_IP}\noptions ndots:5\n`,
         );
         await writeFile(join(ETC_NETNS, podNs, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
+        if (removed) throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
       } catch (error) {
         await pod.remove();
         throw error;
@@ -183,8 +196,7 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
       return pod;
     },
     async remove() {
-      for (const pod of [...pods.values()]) await pod.remove();
-      deleteNamespaceSync(name);
+      removeAll();
       forget();
     },
   };
