@@ -123,9 +123,11 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
   const name = `${PREFIX}-${process.pid}-${randomBytes(2).toString('hex')}`;
   const pods = new Map<string, PodNetwork>();
   let removed = false;
-  // Every Pod namespace is named `${name}-…`: removing by prefix also catches one whose
-  // `ip netns add` was still running when the cluster stopped (the runner's addPod is not
-  // awaited by shutdown), which a walk of `pods` misses; stop() left one behind that way in CI.
+  // Pod networks still being made. The runner's start of a Pod is not awaited by shutdown: an
+  // `ip netns add` still running when remove() returned and the process exited created its
+  // namespace after our cleanup (CI found one left after npm start's Ctrl-C). remove() waits for
+  // them; and every Pod namespace is named `${name}-…`, so it removes by prefix, not from `pods`.
+  const making = new Set<Promise<unknown>>();
   const removeAll = () => {
     removed = true;
     for (const pod of harnessNamespaces().filter((n) => n.startsWith(`${name}-`))) deleteNamespaceSync(pod);
@@ -153,53 +155,63 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
   return {
     name,
     exec: exec(name),
-    async addPod({ uid, ip: podIp, namespace }) {
-      const short = uid.replace(/-/g, '').slice(0, 10);
-      const podNs = `${name}-${short}`;
-      const veth = `v${short}`;
-      if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
-      await ip(['netns', 'add', podNs]);
-      if (removed) {
-        deleteNamespaceSync(podNs);
-        throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
-      }
-      const pod: PodNetwork = {
-        name: podNs,
-        exec: exec(podNs),
-        async remove() {
-          pods.delete(uid);
-          deleteNamespaceSync(podNs);
-        },
-      };
-      pods.set(uid, pod);
-      try {
-        await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
-        await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMac(podIp), 'netns', podNs]);
-        await inside(['link', 'set', veth, 'master', 'kbr0']);
-        await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
-        await inside(['link', 'set', veth, 'up']);
-        await ip(['-n', podNs, 'addr', 'add', `${podIp}/16`, 'dev', 'eth0']);
-        await ip(['-n', podNs, 'link', 'set', 'eth0', 'up']);
-        await ip(['-n', podNs, 'route', 'add', 'default', 'via', BRIDGE_IP]);
-        // `ip netns exec` bind-mounts /etc/netns/<name>/* over /etc for the process it starts.
-        await mkdir(join(ETC_NETNS, podNs), { recursive: true });
-        await writeFile(
-          join(ETC_NETNS, podNs, 'resolv.conf'),
-          `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${DNS_SERVICE_IP}\noptions ndots:5\n`,
-        );
-        await writeFile(join(ETC_NETNS, podNs, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
-        if (removed) throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
-      } catch (error) {
-        await pod.remove();
-        throw error;
-      }
-      return pod;
+    addPod(pod) {
+      const made = addPod(pod);
+      const settled = made.catch(() => undefined);
+      making.add(settled);
+      void settled.then(() => making.delete(settled));
+      return made;
     },
     async remove() {
+      removed = true;
+      await Promise.all(making);
       removeAll();
       forget();
     },
   };
+
+  async function addPod({ uid, ip: podIp, namespace }: { uid: string; ip: string; namespace: string }): Promise<PodNetwork> {
+    const short = uid.replace(/-/g, '').slice(0, 10);
+    const podNs = `${name}-${short}`;
+    const veth = `v${short}`;
+    if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
+    await ip(['netns', 'add', podNs]);
+    if (removed) {
+      deleteNamespaceSync(podNs);
+      throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
+    }
+    const pod: PodNetwork = {
+      name: podNs,
+      exec: exec(podNs),
+      async remove() {
+        pods.delete(uid);
+        deleteNamespaceSync(podNs);
+      },
+    };
+    pods.set(uid, pod);
+    try {
+      await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
+      await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMac(podIp), 'netns', podNs]);
+      await inside(['link', 'set', veth, 'master', 'kbr0']);
+      await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
+      await inside(['link', 'set', veth, 'up']);
+      await ip(['-n', podNs, 'addr', 'add', `${podIp}/16`, 'dev', 'eth0']);
+      await ip(['-n', podNs, 'link', 'set', 'eth0', 'up']);
+      await ip(['-n', podNs, 'route', 'add', 'default', 'via', BRIDGE_IP]);
+      // `ip netns exec` bind-mounts /etc/netns/<name>/* over /etc for the process it starts.
+      await mkdir(join(ETC_NETNS, podNs), { recursive: true });
+      await writeFile(
+        join(ETC_NETNS, podNs, 'resolv.conf'),
+        `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${DNS_SERVICE_IP}\noptions ndots:5\n`,
+      );
+      await writeFile(join(ETC_NETNS, podNs, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
+      if (removed) throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
+    } catch (error) {
+      await pod.remove();
+      throw error;
+    }
+    return pod;
+  }
 }
 
 /** Names of this machine's network namespaces made by the harness (for tests of stop()). */
