@@ -3,10 +3,11 @@
 // started here when any file needs it, and ends with `N passed, N failed`.
 //
 // Two lanes run side by side, each one file at a time: the files on the shared loopback control
-// plane, and the files that start their own sealed cluster (real Knative). The sealed ones never
-// touch the shared cluster, so cleanBetweenFiles cannot reach them; the two lanes at once keep
-// the whole run well inside CI's limit (one lane after the other took 83 min). A file's output
-// is printed whole when it ends. TEST_LANES=1 runs everything in one lane.
+// plane, and the files that start their own sealed cluster (real Knative), so at most one sealed
+// cluster runs at a time. The sealed ones never touch the shared cluster, so cleanBetweenFiles
+// cannot reach them; the two lanes at once keep the whole run well inside CI's limit (one lane
+// after the other took 83 min). Files on both (npm start's) run alone after them. A file's
+// output is printed whole when it ends. TEST_LANES=1 runs everything in one lane.
 //
 // Usage: node test/run.ts [filter...]   (filters match file paths)
 import { spawn } from 'node:child_process';
@@ -70,16 +71,17 @@ const files = (await findTests(join(root, 'test'))).filter(
 // The real-Knative files run dist/ as the image does; a bundle left from older sources would be
 // tested instead of this tree (about 2 s).
 await buildBundles();
-/** A file that starts its own sealed cluster and never uses the shared one. */
-async function ownsSealedCluster(file: string): Promise<boolean> {
+/** Whether a file starts a sealed cluster of its own, uses the shared one, or both (npm start's). */
+async function clustersOf(file: string): Promise<'sealed' | 'shared' | 'both'> {
   const source = await readFile(file, 'utf8');
-  return /useRealSandbox\(|network: 'sealed'/.test(source) && !/useCluster\(/.test(source);
+  const sealed = /useRealSandbox\(|network: 'sealed'|npmStart\(/.test(source);
+  const shared = /useCluster\(/.test(source);
+  return sealed && shared ? 'both' : sealed ? 'sealed' : 'shared';
 }
 
 const oneLane = process.env.TEST_LANES === '1';
-const sealed: string[] = [];
-const shared: string[] = [];
-for (const file of files) (!oneLane && (await ownsSealedCluster(file)) ? sealed : shared).push(file);
+const lanes = { sealed: [] as string[], shared: [] as string[], both: [] as string[] };
+for (const file of files) lanes[oneLane ? 'shared' : await clustersOf(file)].push(file);
 
 const cluster = await startSharedCluster();
 const outcomes: Outcome[] = [];
@@ -90,7 +92,9 @@ const lane = async (list: string[], env: NodeJS.ProcessEnv, afterEach: () => Pro
   }
 };
 try {
-  await Promise.all([lane(shared, { ...process.env, ...cluster.env }, cluster.cleanBetweenFiles), lane(sealed, process.env, async () => {})]);
+  await Promise.all([lane(lanes.shared, { ...process.env, ...cluster.env }, cluster.cleanBetweenFiles), lane(lanes.sealed, process.env, async () => {})]);
+  // Alone at the end: a file on both would meet the other lanes' cleanups and cluster starts.
+  await lane(lanes.both, { ...process.env, ...cluster.env }, cluster.cleanBetweenFiles);
 } finally {
   await cluster.stop();
 }
