@@ -7,7 +7,7 @@ import { outcomeLabel, toHttpResponse, type EventOutcome } from './http-response
 import { describeError } from './describe-error.ts';
 import { parseEvent } from './parse-event.ts';
 import { resolveStreamer, type ObjectReader, type StreamerTarget } from './resolve-streamer.ts';
-import { adapterRolledOut, isDeploymentRef } from './source-rollout.ts';
+import { adapterRolledOut, isDeploymentRef, RolloutMemo } from './source-rollout.ts';
 
 /** Express-compatible request: method, path (or url), lower-case headers, body as parsed by express. */
 export type EventRequest = {
@@ -74,6 +74,7 @@ export const HEALTH_PATHS: readonly string[] = ['/health/liveness', '/health/rea
  */
 export function makeEventHandler(deps: EventHandlerDeps): (req: EventRequest, res: EventResponse) => Promise<void> {
   const now = deps.now ?? (() => performance.now());
+  const rollouts = new RolloutMemo();
   return async (req, res) => {
     const method = (req.method ?? 'POST').toUpperCase();
     if (method === 'GET' || method === 'HEAD') {
@@ -87,7 +88,7 @@ export function makeEventHandler(deps: EventHandlerDeps): (req: EventRequest, re
     }
     const started = now();
     const line: Omit<EventLogLine, 'outcome' | 'status' | 'durationMs'> = { function: deps.name };
-    const outcome = await handleEvent(req, deps, line);
+    const outcome = await handleEvent(req, deps, line, rollouts);
     const response = toHttpResponse(outcome);
     send(res, response);
     deps.log({
@@ -106,6 +107,7 @@ async function handleEvent(
   req: EventRequest,
   deps: EventHandlerDeps,
   line: Omit<EventLogLine, 'outcome' | 'status' | 'durationMs'>,
+  rollouts: RolloutMemo,
 ): Promise<EventOutcome> {
   try {
     const event = parseEvent({ headers: req.headers, body: req.body });
@@ -121,6 +123,7 @@ async function handleEvent(
       // Reference mode: read the adapter's Deployment now (a 403 outside our namespace is permanent).
       const deployment = await deps.reader.get(event.ref);
       if (!adapterRolledOut(deployment)) return { kind: 'ignored', reason: 'not an event source adapter that has rolled out' };
+      if (!rollouts.first(deployment)) return { kind: 'ignored', reason: 'already resynced for this rollout' };
       await (deps.onSourceRollout ?? ((e: ObjectEvent) => deps.onResync({ kind: 'resync', id: e.id, type: e.type })))(event);
       return { kind: 'done' };
     }

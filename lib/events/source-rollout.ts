@@ -21,7 +21,7 @@ export function isDeploymentRef(ref: ObjectRef): boolean {
 }
 
 type DeploymentLike = {
-  metadata?: { generation?: number; labels?: Record<string, string>; deletionTimestamp?: string };
+  metadata?: { uid?: string; resourceVersion?: string; generation?: number; labels?: Record<string, string>; deletionTimestamp?: string };
   spec?: { replicas?: number };
   status?: { observedGeneration?: number; replicas?: number; updatedReplicas?: number; availableReplicas?: number };
 };
@@ -42,4 +42,32 @@ export function adapterRolledOut(object: unknown): boolean {
   const s = d.status ?? {};
   return (s.observedGeneration ?? 0) >= (d.metadata.generation ?? 1)
     && s.replicas === wanted && s.updatedReplicas === wanted && s.availableReplicas === wanted;
+}
+
+/**
+ * The rolled-out states a replica has already resynced for, by adapter Deployment uid and
+ * resourceVersion. The adapter watching the adapters sends `ref.update` again for a Deployment
+ * that did not change (seen on real Knative: every ~5 s, the same resourceVersion, while the
+ * functions were resyncing for it), so "rolled out" alone would resync on every one of them, a
+ * loop of full resyncs at rest. A new rollout, or a restarted adapter Pod becoming available
+ * again, writes the Deployment's status: a new resourceVersion, one resync. Each replica keeps its
+ * own (a cold replica resyncs once for the current state); bounded, oldest first out.
+ */
+export class RolloutMemo {
+  readonly #seen = new Map<string, string>();
+  readonly #max: number;
+  constructor(max = 64) {
+    this.#max = max;
+  }
+
+  /** True the first time this Deployment state is seen by this replica; false for a repeat. */
+  first(object: unknown): boolean {
+    const m = (object as DeploymentLike | null)?.metadata;
+    if (!m?.uid || !m.resourceVersion) return true;
+    if (this.#seen.get(m.uid) === m.resourceVersion) return false;
+    this.#seen.delete(m.uid);
+    this.#seen.set(m.uid, m.resourceVersion);
+    if (this.#seen.size > this.#max) this.#seen.delete(this.#seen.keys().next().value!);
+    return true;
+  }
 }

@@ -43,27 +43,31 @@ rollout.run();
 
 const handler = suite('the handler on an adapter Deployment event');
 
-async function deliver(objects: Record<string, unknown>[]) {
+/** One replica's handler over `objects` (changed in place between deliveries), counting its work. */
+function replica(objects: Record<string, unknown>[]) {
   const lines: EventLogLine[] = [];
-  let rollouts = 0;
-  let resyncs = 0;
+  const counts = { rollouts: 0, resyncs: 0 };
   const reader = fakeReader(objects);
   const handle = makeEventHandler({
     name: 'test', reader, log: (l) => lines.push(l),
     onObject: async () => assert.unreachable('no Streamer work'),
-    onResync: async () => void resyncs++,
-    onSourceRollout: async () => void rollouts++,
+    onResync: async () => void counts.resyncs++,
+    onSourceRollout: async () => void counts.rollouts++,
   });
-  const res = { statusCode: 0, setHeader: () => undefined, end: () => undefined };
-  await handle({
-    method: 'POST', headers: {
-      'ce-specversion': '1.0', 'ce-id': 'x', 'ce-source': 'https://10.96.0.1:443', 'ce-type': 'dev.knative.apiserver.ref.update',
-      'ce-kind': 'Deployment', 'ce-name': 'apiserversource-streamers-0a1b', 'ce-namespace': 'streamer-operator-system', 'ce-apiversion': 'apps/v1', 'content-type': 'application/json',
-    },
-    body: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'apiserversource-streamers-0a1b', namespace: 'streamer-operator-system' },
-  }, res);
-  return { status: res.statusCode, rollouts, resyncs, reads: reader.reads.length, line: lines[0] };
+  return async function deliver() {
+    const res = { statusCode: 0, setHeader: () => undefined, end: () => undefined };
+    await handle({
+      method: 'POST', headers: {
+        'ce-specversion': '1.0', 'ce-id': crypto.randomUUID(), 'ce-source': 'https://10.96.0.1:443', 'ce-type': 'dev.knative.apiserver.ref.update',
+        'ce-kind': 'Deployment', 'ce-name': 'apiserversource-streamers-0a1b', 'ce-namespace': 'streamer-operator-system', 'ce-apiversion': 'apps/v1', 'content-type': 'application/json',
+      },
+      body: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'apiserversource-streamers-0a1b', namespace: 'streamer-operator-system' },
+    }, res);
+    return { status: res.statusCode, ...counts, reads: reader.reads.length, line: lines.at(-1) };
+  };
 }
+
+const deliver = (objects: Record<string, unknown>[]) => replica(objects)();
 
 handler('rolled out: reads the Deployment, then the rollout work runs (204)', async () => {
   const r = await deliver([adapter(done)]);
@@ -77,6 +81,19 @@ handler('still rolling, or gone: answered 204 with no work', async () => {
     assert.equal([r.status, r.rollouts, r.resyncs], [204, 0, 0]);
     assert.is(r.line?.outcome, 'ignored');
   }
+});
+
+handler('the same rolled-out state sent again runs no work; a new state of the Deployment does, once', async () => {
+  const deployment = adapter(done);
+  Object.assign(deployment.metadata, { uid: 'd-1', resourceVersion: '4739' });
+  const deliver = replica([deployment]);
+  assert.is((await deliver()).rollouts, 1);
+  const repeat = await deliver();
+  assert.equal([repeat.status, repeat.rollouts, repeat.line?.outcome, repeat.line?.reason], [204, 1, 'ignored', 'already resynced for this rollout']);
+  // The adapter Pod restarted and became available again: the status was written.
+  Object.assign(deployment.metadata, { resourceVersion: '4801' });
+  assert.is((await deliver()).rollouts, 2);
+  assert.is((await deliver()).rollouts, 2);
 });
 
 handler.run();
