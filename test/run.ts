@@ -71,6 +71,7 @@ const files = (await findTests(join(root, 'test'))).filter(
 // The real-Knative files run dist/ as the image does; a bundle left from older sources would be
 // tested instead of this tree (about 2 s).
 await buildBundles();
+
 /** Whether a file starts a sealed cluster of its own, uses the shared one, or both (npm start's). */
 async function clustersOf(file: string): Promise<'sealed' | 'shared' | 'both'> {
   const source = await readFile(file, 'utf8');

@@ -121,17 +121,15 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
   await requireSealedNetwork();
   sweepLeftovers();
   const name = `${PREFIX}-${process.pid}-${randomBytes(2).toString('hex')}`;
-  const pods = new Map<string, PodNetwork>();
   let removed = false;
   // Pod networks still being made. The runner's start of a Pod is not awaited by shutdown: an
   // `ip netns add` still running when remove() returned and the process exited created its
   // namespace after our cleanup (CI found one left after npm start's Ctrl-C). remove() waits for
-  // them; and every Pod namespace is named `${name}-…`, so it removes by prefix, not from `pods`.
+  // them, and removes by name: every Pod namespace is named `${name}-…`.
   const making = new Set<Promise<unknown>>();
   const removeAll = () => {
     removed = true;
     for (const pod of harnessNamespaces().filter((n) => n.startsWith(`${name}-`))) deleteNamespaceSync(pod);
-    pods.clear();
     deleteNamespaceSync(name);
   };
   const forget = onExitSync(removeAll);
@@ -176,19 +174,13 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
     const veth = `v${short}`;
     if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
     await ip(['netns', 'add', podNs]);
-    if (removed) {
-      deleteNamespaceSync(podNs);
-      throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
-    }
     const pod: PodNetwork = {
       name: podNs,
       exec: exec(podNs),
       async remove() {
-        pods.delete(uid);
         deleteNamespaceSync(podNs);
       },
     };
-    pods.set(uid, pod);
     try {
       await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
       await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMac(podIp), 'netns', podNs]);

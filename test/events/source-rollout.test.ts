@@ -86,14 +86,14 @@ handler('still rolling, or gone: answered 204 with no work', async () => {
 handler('the same rolled-out state sent again runs no work; a new state of the Deployment does, once', async () => {
   const deployment = adapter(done);
   Object.assign(deployment.metadata, { uid: 'd-1', resourceVersion: '4739' });
-  const deliver = replica([deployment]);
-  assert.is((await deliver()).rollouts, 1);
-  const repeat = await deliver();
+  const send = replica([deployment]);
+  assert.is((await send()).rollouts, 1);
+  const repeat = await send();
   assert.equal([repeat.status, repeat.rollouts, repeat.line?.outcome, repeat.line?.reason], [204, 1, 'ignored', 'already resynced for this rollout']);
   // The adapter Pod restarted and became available again: the status was written.
   Object.assign(deployment.metadata, { resourceVersion: '4801' });
-  assert.is((await deliver()).rollouts, 2);
-  assert.is((await deliver()).rollouts, 2);
+  assert.is((await send()).rollouts, 2);
+  assert.is((await send()).rollouts, 2);
 });
 
 handler.run();
