@@ -1,7 +1,8 @@
 // `npm start`: the operator running locally with one command.
 //
 //   npm start                              local sandbox: a control plane + kwok node in a sealed
-//                                          network namespace (root), real Knative Eventing,
+//                                          network namespace (root, or rootless:
+//                                          test/cluster/rootless.ts), real Knative Eventing,
 //                                          `kubectl apply -k knative/`, the functions as two
 //                                          replicas of the ksvc stand-in, a media-server double in
 //                                          each streamer Pod, and the spec's quickstart Streamer;
@@ -27,6 +28,7 @@ import { STANDIN_SUFFIX } from '../test/sandbox/knative-service.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { createLogger } from '../lib/runtime/log.ts';
 import { contextKubeconfig, needsSingleFile } from './context-kubeconfig.ts';
+import { enterRootlessIfNeeded } from '../test/cluster/rootless.ts';
 
 const { values } = parseArgs({
   options: {
@@ -50,6 +52,9 @@ const functionLines = (line: string) => {
     log({ function: 'sandbox', outcome: 'output', message: line });
   }
 };
+
+// Without root, the local sandbox runs in a rootless user namespace (test/cluster/rootless.ts).
+if (!target) await enterRootlessIfNeeded();
 
 let cluster: Cluster | undefined;
 let kubeconfig: string;

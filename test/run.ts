@@ -15,6 +15,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { startSharedCluster } from './cluster/shared.ts';
 import { buildBundles } from '../scripts/build.ts';
+import { enterRootlessIfNeeded } from './cluster/rootless.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -68,21 +69,28 @@ const files = (await findTests(join(root, 'test'))).filter(
   (file) => filters.length === 0 || filters.some((f) => file.includes(f)),
 );
 
-// The real-Knative files run dist/ as the image does; a bundle left from older sources would be
-// tested instead of this tree (about 2 s).
-await buildBundles();
-
 /** Whether a file starts a sealed cluster of its own, uses the shared one, or both (npm start's). */
 async function clustersOf(file: string): Promise<'sealed' | 'shared' | 'both'> {
   const source = await readFile(file, 'utf8');
-  const sealed = /useRealSandbox\(|network: 'sealed'|npmStart\(/.test(source);
+  // rootless.test.ts runs pod-network.test.ts (a sealed cluster) in a child without privileges.
+  const sealed = /useRealSandbox\(|network: 'sealed'|npmStart\(|withoutCapabilities\(/.test(source);
   const shared = /useCluster\(/.test(source);
   return sealed && shared ? 'both' : sealed ? 'sealed' : 'shared';
 }
 
 const oneLane = process.env.TEST_LANES === '1';
 const lanes = { sealed: [] as string[], shared: [] as string[], both: [] as string[] };
-for (const file of files) lanes[oneLane ? 'shared' : await clustersOf(file)].push(file);
+const kinds = new Map<string, 'sealed' | 'shared' | 'both'>();
+for (const file of files) kinds.set(file, await clustersOf(file));
+for (const file of files) lanes[oneLane ? 'shared' : kinds.get(file)!].push(file);
+
+// Without root, the whole run moves into a rootless user namespace when a sealed file is in it
+// (rootless.ts); the files it starts inherit it.
+if ([...kinds.values()].some((kind) => kind !== 'shared')) await enterRootlessIfNeeded();
+
+// The real-Knative files run dist/ as the image does; a bundle left from older sources would be
+// tested instead of this tree (about 2 s).
+await buildBundles();
 
 const cluster = await startSharedCluster();
 const outcomes: Outcome[] = [];

@@ -22,6 +22,7 @@ import { createClientCa, type ClientCa } from './client-ca.ts';
 import { imageTable } from './images.ts';
 import type { ImageTable, Kubelet } from './kubelet.ts';
 import { startSealedAddons } from './sealed-addons.ts';
+import { enterRootlessIfNeeded } from './rootless.ts';
 import { kubectlRunner, type Kubectl } from './kubectl.ts';
 import { freePort } from './ports.ts';
 import { removeOnExit, startProcess, type Managed } from './processes.ts';
@@ -45,7 +46,7 @@ export type ClusterOptions = {
   podSubnetBase?: number;
   /** Progress lines (the cold build takes minutes). Default: stderr. */
   log?: (line: string) => void;
-  /** @default 'loopback'. 'sealed' needs root (see netns.ts). */
+  /** @default 'loopback'. 'sealed' needs root or unprivileged user namespaces (netns.ts, rootless.ts). */
   network?: 'loopback' | 'sealed';
   /** Sealed only: more images the process runner maps to programs (consulted before images.ts). */
   images?: ImageTable;
@@ -96,6 +97,9 @@ const relayScript = new URL('./relay.ts', import.meta.url).pathname;
 export const localStageDir = join(repoRoot, 'test', 'cluster', 'kwok-stages');
 
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  // Without root, a sealed cluster's process re-runs itself in a rootless user namespace first
+  // (rootless.ts): callers start a sealed cluster before anything else, as every entry point does.
+  if (options.network === 'sealed') await enterRootlessIfNeeded();
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const nodes = options.nodes ?? ['stream-node'];
   const subnetBase = options.podSubnetBase ?? randomInt(0, 256 - nodes.length);

@@ -306,6 +306,7 @@ function supervise({ network, program, args, env, mounts, layers, restartPolicy,
   const script = [
     'set -e',
     'mount -t tmpfs -o size=16m tmpfs /run',
+    `mkdir -p ${POD_HOME}`,
     ...layers.flatMap((root, i) => [
       `mkdir -p /run/.layers/${i}/upper /run/.layers/${i}/work`,
       `mount -t overlay overlay -o lowerdir=${q(root)},upperdir=/run/.layers/${i}/upper,workdir=/run/.layers/${i}/work ${q(root)}`,
@@ -382,12 +383,17 @@ async function configData(transport: KubeTransport, namespace: string, kind: 'co
   return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString()]));
 }
 
+const POD_HOME = '/run/home';
+
 /** The container's environment as kubelet builds it, plus the Service variables of `kubernetes`. */
 async function resolveEnv(transport: KubeTransport, pod: PodObject, container: Container): Promise<Record<string, string>> {
   const { namespace } = pod.metadata;
   const env: Record<string, string> = {
     HOSTNAME: pod.metadata.name,
-    HOME: '/root',
+    // An empty home of the Pod's own (on its /run tmpfs), as an image's root home is: the host's
+    // /root is not the container's, and a rootless run cannot even read it (client-go's loaders
+    // then fail on ~/.kube/config instead of falling back to the in-cluster config).
+    HOME: POD_HOME,
     KUBERNETES_SERVICE_HOST: API_SERVICE_IP,
     KUBERNETES_SERVICE_PORT: '443',
   };

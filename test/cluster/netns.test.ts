@@ -2,11 +2,14 @@
 // namespaces behind, not even a Pod's whose creation was still under way when the process exits
 // right after remove(). The process runner starts a Pod's network while the cluster may already
 // be stopping (npm start's Ctrl-C), and CI once found such a Pod namespace left after stop().
-// Needs root (see netns.ts).
+// Needs root, or runs itself in a rootless user namespace (rootless.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { harnessNamespaces, podMac } from './netns.ts';
+import { enterRootlessIfNeeded } from './rootless.ts';
+
+await enterRootlessIfNeeded();
 
 const test = suite('sealed network namespaces');
 

@@ -5,13 +5,15 @@
 // the neighbour entries the node and the other Pods still hold for that IP.
 // Sealed: no interface or route to the host network exists in any of them, so a stray dial to a
 // 10.x address dies inside. Names carry the owning process id, so a crashed run's leftovers are
-// swept by the next one. Needs root (CAP_NET_ADMIN + CAP_SYS_ADMIN); see requireSealedNetwork().
+// swept by the next one. Needs CAP_NET_ADMIN + CAP_SYS_ADMIN: root, or a rootless user namespace
+// (rootless.ts); see requireSealedNetwork().
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isRunning, onExitSync } from './processes.ts';
+import { hasNetworkAdmin, inUserNamespace } from './rootless.ts';
 
 export const PREFIX = 'sop';
 export const BRIDGE_IP = '10.244.0.1';
@@ -63,18 +65,36 @@ function ip(args: string[]): Promise<string> {
   });
 }
 
-/** Says exactly what is missing when this machine cannot create sealed network namespaces. */
+/** Says exactly what is missing when this process cannot create sealed network namespaces. */
 export async function requireSealedNetwork(): Promise<void> {
-  if (process.getuid?.() !== 0) {
+  if (!hasNetworkAdmin()) {
     throw new Error(
-      'the sealed cluster network needs root (network namespaces, veths, nftables): run `npm start` / `npm test` as root, ' +
-        'e.g. `sudo -E npm test`. Rootless user+network namespaces are not implemented yet.',
+      'the sealed cluster network needs CAP_NET_ADMIN and CAP_SYS_ADMIN (network namespaces, veths, nftables, mounts): ' +
+        'run as root, or start from an entry point that awaits enterRootlessIfNeeded() (test/cluster/rootless.ts: ' +
+        '`npm start`, `npm test` and every test file that starts a sealed cluster do)',
     );
   }
   for (const tool of ['ip', 'nft', 'unshare']) {
     const found = await new Promise<boolean>((resolve) => execFile('sh', ['-c', `command -v ${tool}`], (error) => resolve(!error)));
     if (!found) throw new Error(`the sealed cluster network needs \`${tool}\` on PATH (Debian: apt-get install iproute2 nftables util-linux)`);
   }
+}
+
+/**
+ * Creates the named network namespace (a file in /run/netns, as `ip netns add` makes it). In a
+ * rootless user namespace `ip netns add` fails after the fact (it setns()es back into the host's
+ * network, see rootless.ts), so there the namespace is made by unshare and bound to the file.
+ */
+async function addNamespace(name: string): Promise<void> {
+  if (!inUserNamespace()) {
+    await ip(['netns', 'add', name]);
+    return;
+  }
+  await mkdir(NETNS_DIR, { recursive: true });
+  await writeFile(join(NETNS_DIR, name), '', { flag: 'wx' });
+  await new Promise<void>((resolve, reject) =>
+    execFile('unshare', [`--net=${join(NETNS_DIR, name)}`, 'true'], { timeout: 30_000 }, (error, _stdout, stderr) =>
+      error ? reject(new Error(`unshare --net=${join(NETNS_DIR, name)}: ${stderr.trim() || error.message}`)) : resolve()));
 }
 
 /** Removes namespaces (and their resolv.conf dirs) whose owning process is gone. */
@@ -134,7 +154,7 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
   };
   const forget = onExitSync(removeAll);
   const inside = (args: string[]) => ip(['-n', name, ...args]);
-  await ip(['netns', 'add', name]);
+  await addNamespace(name);
   try {
     await inside(['link', 'set', 'lo', 'up']);
     await inside(['link', 'add', 'kbr0', 'type', 'bridge']);
@@ -173,7 +193,7 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
     const podNs = `${name}-${short}`;
     const veth = `v${short}`;
     if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
-    await ip(['netns', 'add', podNs]);
+    await addNamespace(podNs);
     const pod: PodNetwork = {
       name: podNs,
       exec: exec(podNs),

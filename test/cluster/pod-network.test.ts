@@ -11,7 +11,7 @@
 // A volume is mounted where the host has no directory (/etc/coredns, /etc/flussonic/...) without
 // making one there: the mount points live in the Pod's own mount namespace, so sealed clusters of
 // other sessions on the machine never see, nor remove, each other's.
-// Needs root (see netns.ts).
+// Needs root, or runs in a rootless user namespace (rootless.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';

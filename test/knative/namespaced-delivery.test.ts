@@ -5,7 +5,7 @@
 // `streamers` is delivered (ApiServerSource → Broker → Trigger → functions) and converges, while
 // one in a namespace the install does not manage gets no event and no child. The ksvc stand-in
 // (test/sandbox/knative-service.ts) serves the functions; there is no delivery proxy here.
-// Needs root (see test/cluster/netns.ts). namespaced.test.ts holds its RBAC matrix.
+// Needs root, or runs rootless (test/cluster/rootless.ts). namespaced.test.ts holds its RBAC matrix.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readFile } from 'node:fs/promises';
