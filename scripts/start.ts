@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import { buildBinaries } from '../test/cluster/binaries.ts';
 import { repoRoot, startCluster, type Cluster } from '../test/cluster/index.ts';
 import { startSandbox, type Sandbox } from '../test/sandbox/operator.ts';
-import { OPERATOR_NAMESPACE, startKnativeSandbox } from '../test/sandbox/real-knative.ts';
+import { installEventing, OPERATOR_NAMESPACE, startKnativeSandbox } from '../test/sandbox/real-knative.ts';
 import { STANDIN_SUFFIX } from '../test/sandbox/knative-service.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { createLogger } from '../lib/runtime/log.ts';
@@ -74,7 +74,7 @@ if (target) {
 } else {
   if (values.context) throw new Error('--context chooses a context of --kubeconfig or KUBECONFIG; without either, npm start runs its own cluster');
   progress('starting the local control plane and Knative Eventing (the first build of their Go binaries takes about 14 minutes on 2 cores, plus module downloads)');
-  cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: progress, podLines }).catch((error: Error) => {
+  cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: progress, podLines, alongside: installEventing(progress) }).catch((error: Error) => {
     process.stderr.write(`npm start: ${error.message}\n`);
     process.exit(1);
   });
@@ -87,7 +87,7 @@ if (target) {
   // The quickstart's license Secret; the sandbox needs no real license.
   await cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']);
   const started = cluster;
-  const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress }).catch(async (error: Error) => {
+  const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress, eventingInstalled: true }).catch(async (error: Error) => {
     process.stderr.write(`npm start: ${error.message}\n`);
     await started.stop();
     process.exit(1);

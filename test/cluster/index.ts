@@ -50,6 +50,12 @@ export type ClusterOptions = {
   network?: 'loopback' | 'sealed';
   /** Sealed only: more images the process runner maps to programs (consulted before images.ts). */
   images?: ImageTable;
+  /**
+   * Work that needs only the API server (e.g. installing Knative Eventing): started once it
+   * serves and the CRDs are established, beside the rest of the start (controller manager,
+   * scheduler, kwok, the sealed add-ons); startCluster resolves after it.
+   */
+  alongside?: (cluster: { kubectl: Kubectl; runDir: string; knativeBinDir?: string }) => Promise<void>;
   /** Sealed only: every line a Pod's program writes, with the Pod as `namespace/name`. */
   podLines?: (pod: string, line: string) => void;
   /** More kube-controller-manager flags (benches: e.g. its client QPS), after the defaults. */
@@ -250,6 +256,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       await waitCrdsEstablished(kubectl);
     }
     phase('CRDs established');
+    const alongside = options.alongside?.({ kubectl, runDir, ...(knativeBinDir ? { knativeBinDir } : {}) });
+    alongside?.catch(() => undefined); // awaited below; a failure stops the start there
     for (const [index, name] of nodes.entries()) {
       const podCidr = net ? `10.244.${index + 1}.0/24` : `127.100.${subnetBase + index}.0/24`;
       await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, podCidr)) });
@@ -323,6 +331,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       phase('kube-proxy, process runner, CoreDNS applied');
     }
 
+    if (alongside) {
+      await alongside;
+      phase('work alongside the start');
+    }
     log(`control plane ready at ${server} in ${((Date.now() - started) / 1000).toFixed(1)} s (run dir ${runDir})`);
     const info: ClusterInfo = {
       kubeconfig, server, token, caPem, binDir, runDir, nodes,

@@ -1,7 +1,7 @@
 // One sandbox per end-to-end test file: useRealSandbox (real Knative, sealed network).
 import { join } from 'node:path';
 import { repoRoot, startCluster, type Cluster } from '../cluster/index.ts';
-import { startKnativeSandbox, type KnativeSandbox } from '../sandbox/real-knative.ts';
+import { installEventing, startKnativeSandbox, type KnativeSandbox } from '../sandbox/real-knative.ts';
 
 /** A binary-mode CloudEvent as the ApiServerSource adapter sends it. */
 export function apiServerEvent(type: string, object: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }, data: unknown, id = crypto.randomUUID()) {
@@ -29,11 +29,12 @@ export function apiServerEvent(type: string, object: { apiVersion: string; kind:
  * every delivery duplicated and delayed), the media-server doubles run as the streamer Pods.
  */
 export async function useRealSandbox(options: { chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: KnativeSandbox & { stop(): Promise<void> } }> {
-  const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'] });
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'], alongside: installEventing(log) });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= cluster.stop());
   process.once('beforeExit', () => void stop());
-  const knative = await startKnativeSandbox(cluster, { replicas: options.replicas ?? 2, ...(options.chaos ? { chaos: options.chaos } : {}), log: (line) => process.stderr.write(`${line}\n`) })
+  const knative = await startKnativeSandbox(cluster, { replicas: options.replicas ?? 2, ...(options.chaos ? { chaos: options.chaos } : {}), log, eventingInstalled: true })
     .catch(async (error) => {
       await cluster.stop();
       throw error;

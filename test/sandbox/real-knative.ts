@@ -66,7 +66,22 @@ export type KnativeSandboxOptions = {
    * duplicated and delayed. @default a proxy with no chaos
    */
   chaos?: { maxDelayMs: number };
+  /** Knative Eventing is installed already: the cluster was started with `alongside: installEventing(log)`. */
+  eventingInstalled?: boolean;
 };
+
+/**
+ * Installs Knative Eventing (and the Serving CRDs) and builds the bundle, for startCluster's
+ * `alongside`: it needs only the API server, so it runs while the controller manager, kwok and
+ * the add-ons start (a warm npm start went from 32.7-35.3 s to 30.8-33.2 s).
+ */
+export function installEventing(log: (line: string) => void = () => undefined) {
+  return async ({ kubectl, runDir, knativeBinDir }: { kubectl: Cluster['kubectl']; runDir: string; knativeBinDir?: string }): Promise<void> => {
+    if (!knativeBinDir) throw new Error('real Knative needs a cluster started with network: "sealed"');
+    await ensureBundle();
+    await installKnativeEventing({ kubectl, knativeBinDir, runDir, log, extraCrds: await servingCrds() });
+  };
+}
 
 const PROXY = 'streamer-operator-delivery-proxy';
 
@@ -101,14 +116,15 @@ async function ensureBundle(): Promise<void> {
   );
 }
 
-export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log = () => undefined, chaos }: KnativeSandboxOptions = {}): Promise<KnativeSandbox> {
+export async function startKnativeSandbox(cluster: Cluster, { replicas = 2, log = () => undefined, chaos, eventingInstalled = false }: KnativeSandboxOptions = {}): Promise<KnativeSandbox> {
   const sealed = cluster.sealed;
   if (!sealed) throw new Error('real Knative needs a cluster started with network: "sealed"');
   const started = Date.now();
   const phase = phaseClock('knative-sandbox', log);
-  await ensureBundle();
-  await installKnativeEventing({ kubectl: cluster.kubectl, knativeBinDir: sealed.knativeBinDir, runDir: cluster.runDir, log, extraCrds: await servingCrds() });
-  phase('install Knative Eventing (and the Serving CRDs)');
+  if (!eventingInstalled) {
+    await installEventing(log)({ kubectl: cluster.kubectl, runDir: cluster.runDir, knativeBinDir: sealed.knativeBinDir });
+    phase('install Knative Eventing (and the Serving CRDs)');
+  }
   // As a user would; the webhook may still be warming its informers, so a refusal is retried a while.
   await waitFor('kubectl apply -k knative/', async () => {
     const result = await cluster.kubectl.run(['apply', '-k', join(repoRoot, 'knative')], { timeoutMs: 60_000 });
