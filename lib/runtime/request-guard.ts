@@ -35,6 +35,33 @@ function answer(res: ServerResponse, status: number, text: string, headers: Reco
   res.end(text);
 }
 
+/** How much of a refused body is read and thrown away before the connection is cut. */
+const DRAIN_BYTES = 16 * 1024 * 1024;
+const DRAIN_MS = 10_000;
+
+/**
+ * Refuses a request whose body is not wanted (unauthenticated, too large): answers at once, then
+ * reads the rest of the body and throws it away, keeping the connection open until it ends (up
+ * to DRAIN_BYTES or DRAIN_MS, then it is cut). Closing while the client still sends made the
+ * kernel reset the connection, and a client that sends the whole body before reading — the
+ * tests' delivery proxy, a dispatcher — lost the answer with it (EPIPE instead of 413).
+ */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+  let drained = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, DRAIN_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > DRAIN_BYTES) cut();
+  });
+  req.on('close', () => clearTimeout(timer));
+  req.resume();
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+  res.end(text);
+}
+
 const header = (req: IncomingMessage, name: string) => {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
@@ -77,22 +104,20 @@ export function guardRequests(listener: RequestListener, { maxBodyBytes, verifie
           const refused = error instanceof EventAuthError ? error : new EventAuthError('ReviewFailed', String(error));
           log({ function: 'request-guard', outcome: 'unauthenticated', path, code: refused.code, eventId: header(req, 'ce-id'), eventType: header(req, 'ce-type'), error: refused.message });
           // A failed TokenReview or EventPolicy read is the API server's trouble: retried (503).
-          req.resume(); // not read: discarded as it arrives
-          if (refused.code === 'ReviewFailed') return answer(res, 503, `authentication unavailable: ${refused.message}\n`);
-          return answer(res, 401, `${refused.code}: ${refused.message}\n`, { 'www-authenticate': 'Bearer' });
+          // Not read: discarded as it arrives.
+          if (refused.code === 'ReviewFailed') return refuse(req, res, 503, `authentication unavailable: ${refused.message}\n`);
+          return refuse(req, res, 401, `${refused.code}: ${refused.message}\n`, { 'www-authenticate': 'Bearer' });
         }
       }
       const declared = Number(header(req, 'content-length'));
       if (Number.isFinite(declared) && declared > maxBodyBytes) {
         log({ function: 'request-guard', outcome: 'too-large', path, bytes: declared, limit: maxBodyBytes, eventId: header(req, 'ce-id') });
-        req.resume();
-        return answer(res, 413, `body of ${declared} bytes is over the limit of ${maxBodyBytes}\n`);
+        return refuse(req, res, 413, `body of ${declared} bytes is over the limit of ${maxBodyBytes}\n`);
       }
       const body = await readBounded(req, maxBodyBytes);
       if (!body) {
         log({ function: 'request-guard', outcome: 'too-large', path, limit: maxBodyBytes, eventId: header(req, 'ce-id') });
-        req.resume();
-        return answer(res, 413, `body is over the limit of ${maxBodyBytes} bytes\n`);
+        return refuse(req, res, 413, `body is over the limit of ${maxBodyBytes} bytes\n`);
       }
       const parsed = req as Parsed;
       const type = header(req, 'content-type') ?? '';

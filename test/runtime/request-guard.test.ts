@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import * as ff from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { suite } from 'uvu';
+import { connect } from 'node:net';
 import * as assert from 'uvu/assert';
 import { useCluster } from '../cluster/shared.ts';
 import { waitFor } from '../cluster/wait.ts';
@@ -96,6 +97,38 @@ limits('Content-Length over the limit: 413 before a byte is read, the handler ne
     assert.match(await response.text(), /over the limit of 1024/);
     assert.is(served.calls.length, 0);
     assert.is(served.logs[0]?.outcome, 'too-large');
+  } finally {
+    await served.close();
+  }
+});
+
+limits('a body over the limit from a client that sends it all before reading the answer (a proxy, a dispatcher): it reads the 413, the connection is not reset under it', async () => {
+  const served = await serve({ maxBodyBytes: 1024 * 1024 });
+  try {
+    const { port } = new URL(served.base);
+    const total = 3 * 1024 * 1024;
+    const head = `POST / HTTP/1.1\r\nhost: guard\r\ncontent-type: application/json\r\nce-id: big\r\ncontent-length: ${total}\r\n\r\n`;
+    const answer = await new Promise<string>((resolve) => {
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.pause(); // nothing is read until the whole body is sent
+      let text = '';
+      socket.on('error', (error: Error & { code?: string }) => resolve(`${text}[${error.code ?? error.message}]`));
+      socket.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      socket.on('end', () => resolve(text));
+      const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      void (async () => {
+        socket.write(head);
+        socket.write(Buffer.alloc(total / 3, 0x61)); // the server answers meanwhile
+        await wait(300);
+        socket.write(Buffer.alloc(total - total / 3, 0x61));
+        await wait(300);
+        socket.resume();
+        await wait(500);
+        socket.end();
+      })();
+    });
+    assert.match(answer, /^HTTP\/1\.1 413 /, answer.slice(0, 200));
+    assert.is(served.calls.length, 0);
   } finally {
     await served.close();
   }
