@@ -80,13 +80,16 @@ async function clustersOf(file: string): Promise<'sealed' | 'shared' | 'both'> {
 
 const oneLane = process.env.TEST_LANES === '1';
 const lanes = { sealed: [] as string[], shared: [] as string[], both: [] as string[] };
-const kinds = new Map<string, 'sealed' | 'shared' | 'both'>();
-for (const file of files) kinds.set(file, await clustersOf(file));
-for (const file of files) lanes[oneLane ? 'shared' : kinds.get(file)!].push(file);
+let anySealed = false;
+for (const file of files) {
+  const kind = await clustersOf(file);
+  anySealed ||= kind !== 'shared';
+  lanes[oneLane ? 'shared' : kind].push(file);
+}
 
 // Without root, the whole run moves into a rootless user namespace when a sealed file is in it
 // (rootless.ts); the files it starts inherit it.
-if ([...kinds.values()].some((kind) => kind !== 'shared')) await enterRootlessIfNeeded();
+if (anySealed) await enterRootlessIfNeeded();
 
 // The real-Knative files run dist/ as the image does; a bundle left from older sources would be
 // tested instead of this tree (about 2 s).

@@ -29,9 +29,9 @@ export type GuardOptions = {
 
 type Parsed = IncomingMessage & { body?: unknown; _body?: boolean };
 
-function answer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+function answer(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}, close = true): void {
   if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', connection: 'close', ...headers });
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...(close ? { connection: 'close' } : {}), ...headers });
   res.end(text);
 }
 
@@ -57,9 +57,7 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, text:
   });
   req.on('close', () => clearTimeout(timer));
   req.resume();
-  if (res.headersSent) return;
-  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
-  res.end(text);
+  answer(res, status, text, headers, false); // the connection stays open while the body arrives
 }
 
 const header = (req: IncomingMessage, name: string) => {
@@ -104,7 +102,6 @@ export function guardRequests(listener: RequestListener, { maxBodyBytes, verifie
           const refused = error instanceof EventAuthError ? error : new EventAuthError('ReviewFailed', String(error));
           log({ function: 'request-guard', outcome: 'unauthenticated', path, code: refused.code, eventId: header(req, 'ce-id'), eventType: header(req, 'ce-type'), error: refused.message });
           // A failed TokenReview or EventPolicy read is the API server's trouble: retried (503).
-          // Not read: discarded as it arrives.
           if (refused.code === 'ReviewFailed') return refuse(req, res, 503, `authentication unavailable: ${refused.message}\n`);
           return refuse(req, res, 401, `${refused.code}: ${refused.message}\n`, { 'www-authenticate': 'Bearer' });
         }

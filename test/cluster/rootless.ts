@@ -48,13 +48,8 @@ for dir in /run/netns /etc/netns; do
 done
 exec "$@"`;
 
-/** `[command, args]` running `argv` in a fresh user + mount namespace set up as above. */
-export function rootlessCommand(argv: string[], state: string, unshare = 'unshare'): [string, string[]] {
-  return [unshare, ['--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c', SETUP, 'sh', state, ...argv]];
-}
-
 /** What to tell a user whose kernel refuses unprivileged user namespaces, given unshare's error. */
-export function rootlessRefused(error: string): Error {
+function rootlessRefused(error: string): Error {
   return new Error(
     `the sealed cluster network needs root, or unprivileged user namespaces, and this machine allows neither: ` +
       `\`unshare --user --map-root-user --mount\` failed: ${error.trim() || 'no reason given'}. ` +
@@ -66,19 +61,19 @@ export function rootlessRefused(error: string): Error {
 
 /**
  * Makes the rest of this process privileged enough for a sealed cluster. With the capabilities
- * already (root, or root of a rootless namespace) it resolves at once. (In a container's user
- * namespace without them, the nested one it makes works the same.) Otherwise it runs this same command line again
- * inside a rootless namespace, passes it every SIGINT, SIGTERM and SIGHUP, and exits with its
- * status; the promise it returns then never resolves. Await it first thing at the top of an entry
- * point, before anything is started.
+ * already (root, or root of a rootless namespace) it resolves at once. Otherwise (a user, or a
+ * container's user namespace without them: the nested one works the same) it runs this same
+ * command line again inside a rootless namespace set up as above, passes it every SIGINT,
+ * SIGTERM and SIGHUP, and exits with its status; the promise it returns then never resolves.
+ * Await it first thing at the top of an entry point, before anything is started.
  */
-export function enterRootlessIfNeeded(unshare = 'unshare'): Promise<void> {
+export function enterRootlessIfNeeded(): Promise<void> {
   if (hasNetworkAdmin()) return Promise.resolve();
-  const probe = spawnSync(unshare, ['--user', '--map-root-user', '--mount', 'true'], { encoding: 'utf8' });
+  const probe = spawnSync('unshare', ['--user', '--map-root-user', '--mount', 'true'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) throw rootlessRefused(probe.error?.message ?? probe.stderr);
   const state = mkdtempSync(join(tmpdir(), 'sop-rootless-'));
-  const [command, args] = rootlessCommand([process.execPath, ...process.execArgv, ...process.argv.slice(1)], state, unshare);
-  const child = spawn(command, args, { stdio: 'inherit' });
+  const argv = [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
+  const child = spawn('unshare', ['--user', '--map-root-user', '--mount', '--propagation', 'private', 'sh', '-c', SETUP, 'sh', state, ...argv], { stdio: 'inherit' });
   // unshare and sh exec, so the pid is the one that runs the cluster (it names its namespaces).
   process.stderr.write(`no CAP_NET_ADMIN and CAP_SYS_ADMIN: the sealed cluster runs in a rootless user namespace (pid ${child.pid})\n`);
   child.on('error', (error) => {
