@@ -1,7 +1,7 @@
 // reconcile-children: makes a Streamer's seven children (and the running
 // Pod's hot metadata) match the pure builders, and reports it as ChildrenReady.
 // See lib/reconcile/children.ts and lib/reconcile/children-condition.ts.
-import { FIELD_MANAGER } from '../../lib/reconcile/children.ts';
+import { FIELD_MANAGER, isChildKind } from '../../lib/reconcile/children.ts';
 import { reconcileAndReport } from '../../lib/reconcile/children-condition.ts';
 import { childrenResyncCheck } from '../../lib/reconcile/resync-check.ts';
 import type { FunctionDefinition } from '../../lib/runtime/register.ts';
@@ -39,7 +39,10 @@ export const definition: FunctionDefinition = {
     if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer))) {
       return { skipped: 'generation-converged' };
     }
-    const reported = await reconcileAndReport({ kube, streamer, reportingInstance: NAME });
+    // An event about one child of a converged generation can only have changed that child: the
+    // pass reads it alone (the StatefulSet with its Pod), not all seven (children.ts).
+    const only = cause && isChildKind(cause.kind) && generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer)) ? cause.kind : undefined;
+    const reported = await reconcileAndReport({ kube, streamer, reportingInstance: NAME, ...(only ? { only } : {}) });
     if (reported.kind === 'refused') {
       // Recorded on the Streamer (ChildrenReady=False) and answered 2xx: retrying the same
       // spec would be refused again. Not marked converged, so the next event tries again.
@@ -64,6 +67,7 @@ export const definition: FunctionDefinition = {
       ...(outcome.recreated.length ? { recreated: outcome.recreated.map((r) => r.kind) } : {}),
       ...(outcome.pending.length ? { pending: outcome.pending } : {}),
       ...(outcome.podReplaced ? { podReplaced: true } : {}),
+      ...(outcome.narrowed ? { only } : {}),
       ...(reported.written ? { childrenReady: 'True' } : {}),
     };
   },

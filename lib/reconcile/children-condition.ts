@@ -24,7 +24,7 @@ import { applyStatus } from '../status/apply-status.ts';
 import { findCondition, nextCondition, sameCondition, type ConditionInput } from '../status/condition.ts';
 import { ConditionType } from '../status/condition-types.ts';
 import { observeChildRequests, type ChildRef } from './child-requests.ts';
-import { reconcileChildren, type ChildrenOutcome } from './children.ts';
+import { reconcileChildren, type ChildKind, type ChildrenOutcome } from './children.ts';
 import { syncConfigExternalAuth, type ConfigExternalAuthOutcome } from './config-external-auth.ts';
 
 /** Field manager of ChildrenReady on the status subresource. */
@@ -34,7 +34,7 @@ export const ChildrenReason = ['ChildrenApplied', 'ApplyRefused', 'ChildConflict
 export type ChildrenReason = (typeof ChildrenReason)[number];
 
 export type ReportedOutcome =
-  | { kind: 'applied'; outcome: ChildrenOutcome; written: boolean }
+  | { kind: 'applied'; outcome: ChildrenOutcome & { narrowed: boolean }; written: boolean }
   | { kind: 'refused'; reason: ChildrenReason; child?: ChildRef; message: string; written: boolean; eventRecorded: boolean };
 
 export async function reconcileAndReport({
@@ -42,20 +42,27 @@ export async function reconcileAndReport({
   streamer,
   reportingInstance = 'reconcile-children',
   random,
+  only,
   now = new Date(),
 }: {
   kube: KubeClient;
   streamer: Streamer;
   reportingInstance?: string;
   random?: (size: number) => Uint8Array;
+  /**
+   * Narrow the pass to this child (reconcileChildren's `only`): for an event about one child of
+   * a generation already converged. The escaped configExternalAuth key lives in the Secret, so
+   * it is synced by a full pass or a Secret's.
+   */
+  only?: ChildKind;
   now?: Date;
 }): Promise<ReportedOutcome> {
   const observed = observeChildRequests(kube);
-  let outcome: ChildrenOutcome;
+  let outcome: ChildrenOutcome & { narrowed: boolean };
   let auth: ConfigExternalAuthOutcome;
   try {
-    outcome = await reconcileChildren({ kube: observed.kube, streamer, reportingInstance, ...(random ? { random } : {}) });
-    auth = await syncConfigExternalAuth({ kube: observed.kube, streamer });
+    outcome = await reconcileChildren({ kube: observed.kube, streamer, reportingInstance, ...(random ? { random } : {}), ...(only ? { only } : {}) });
+    auth = outcome.narrowed && only !== 'Secret' ? { kind: 'unchanged' } : await syncConfigExternalAuth({ kube: observed.kube, streamer });
   } catch (error) {
     const cause = permanentCause(error);
     if (!cause) throw error;

@@ -9,6 +9,12 @@
 //   StatefulSet in the foreground, so its Pod goes first, and its delete event brings the create;
 // - an outdated Pod that is not Ready is deleted so a rollout cannot stick (stuck-rollout.ts);
 // - nothing is created for a Streamer that is gone (StreamerGoneError ends the reconcile).
+//
+// A pass may be narrowed to the one child kind an event names (`only`): with the Streamer's
+// generation already converged, an event about one child (its drift, a status update, a new
+// Pod) can only have changed that child, so only it is read (and the StatefulSet's Pod after
+// the StatefulSet, the StatefulSet before its Pod). A narrowed pass that would create anything
+// (the child was deleted) runs the full pass instead, so creation keeps the waves' order.
 import type { KubeClient, KubeObject, ObjectKey } from '../kube/client.ts';
 import { isConflict } from '../kube/errors.ts';
 import { recordEvent, type StreamerEvent } from '../kube/events.ts';
@@ -51,18 +57,51 @@ export type ChildrenOutcome = {
   podReplaced: boolean;
 };
 
-export async function reconcileChildren({
-  kube,
-  streamer,
-  reportingInstance = 'reconcile-children',
-  random,
-}: {
+/** The child kinds a narrowed pass can be limited to: the seven children and the running Pod. */
+export const CHILD_KINDS = ['ServiceAccount', 'Role', 'Service', 'ConfigMap', 'Secret', 'RoleBinding', 'StatefulSet', 'Pod'] as const;
+export type ChildKind = (typeof CHILD_KINDS)[number];
+
+export function isChildKind(kind: string): kind is ChildKind {
+  return (CHILD_KINDS as readonly string[]).includes(kind);
+}
+
+/** A narrowed pass found something to create: the full pass takes over. */
+class FullPassNeeded extends Error {
+  override name = 'FullPassNeeded' as const;
+}
+
+export async function reconcileChildren(options: {
   kube: KubeClient;
   streamer: Streamer;
   reportingInstance?: string;
   random?: (size: number) => Uint8Array;
-}): Promise<ChildrenOutcome> {
+  /** Only this child (see the file comment); the full pass when it would create one. */
+  only?: ChildKind;
+}): Promise<ChildrenOutcome & { narrowed: boolean }> {
+  // One outcome for both passes: a child the narrowed pass deleted to recreate (immutable
+  // fields) is created by the full pass, and its Event still says why.
   const outcome: ChildrenOutcome = { created: [], updated: [], restarted: false, podPatched: false, recreated: [], pending: [], podReplaced: false };
+  if (options.only) {
+    try {
+      await reconcilePass(options, outcome, options.only);
+      return { ...outcome, narrowed: true };
+    } catch (error) {
+      if (!(error instanceof FullPassNeeded)) throw error;
+    }
+  }
+  await reconcilePass(options, outcome, undefined);
+  return { ...outcome, narrowed: false };
+}
+
+async function reconcilePass(
+  { kube, streamer, reportingInstance = 'reconcile-children', random }: { kube: KubeClient; streamer: Streamer; reportingInstance?: string; random?: (size: number) => Uint8Array },
+  outcome: ChildrenOutcome,
+  only: ChildKind | undefined,
+): Promise<void> {
+  const wants = (kind: ChildKind) => only === undefined || only === kind;
+  const fullPass = async () => {
+    throw new FullPassNeeded();
+  };
   const conflicts: ChildConflict[] = [];
   const note = (kind: string, live: KubeObject | null) => (live ? outcome.updated : outcome.created).push(kind);
   const stamped = (object: object) => stampHash(object as KubeObject);
@@ -71,6 +110,7 @@ export async function reconcileChildren({
   // already gone would be a dangling object until the garbage collector finds it, and for the
   // StatefulSet, a media server Pod.
   const aliveCheck = () => {
+    if (only) return fullPass;
     let check: Promise<void> | undefined;
     return () =>
       (check ??= streamerGone(kube, streamer, { namespace: false }).then((reason) => {
@@ -120,8 +160,10 @@ export async function reconcileChildren({
   // 3. the running Pod.
   const first = aliveCheck();
   const [secret] = await Promise.all([
-    step(() => ensureLicenseStorage({ kube, streamer, random, beforeCreate: first })),
-    ...[buildServiceAccount(streamer), buildRole(streamer), buildService(streamer), buildConfigMap(streamer)].map((o) => step(() => ensure(stamped(o), first))),
+    wants('Secret') ? step(() => ensureLicenseStorage({ kube, streamer, random, beforeCreate: first })) : undefined,
+    ...[buildServiceAccount(streamer), buildRole(streamer), buildService(streamer), buildConfigMap(streamer)]
+      .filter((o) => wants(o.kind as ChildKind))
+      .map((o) => step(() => ensure(stamped(o), first))),
   ]);
   if (secret === 'created') outcome.created.push('Secret');
   else if (secret !== undefined && secret !== 'unchanged') outcome.updated.push('Secret');
@@ -129,15 +171,18 @@ export async function reconcileChildren({
   let statefulSet: KubeObject | null = null;
   if (conflicts.length === 0) {
     const second = aliveCheck();
-    const [, set] = await Promise.all([
-      step(() => ensure(stamped(buildRoleBinding(streamer)), second)),
+    const [, set, podSet] = await Promise.all([
+      wants('RoleBinding') ? step(() => ensure(stamped(buildRoleBinding(streamer)), second)) : undefined,
       // Its own check, made after its own read: creating it starts a media server Pod.
-      step(() => reconcileStatefulSet(kube, streamer, stamped(buildStatefulSet(streamer)), outcome, aliveCheck())),
+      wants('StatefulSet') ? step(() => reconcileStatefulSet(kube, streamer, stamped(buildStatefulSet(streamer)), outcome, aliveCheck())) : undefined,
+      // A pass for the Pod alone needs the StatefulSet only as it stands (its uid and rollout).
+      only === 'Pod' ? step(() => liveStatefulSet(kube, streamer)) : undefined,
     ]);
-    statefulSet = set ?? null;
+    statefulSet = set ?? podSet ?? null;
+    if (only === 'Pod' && !statefulSet && conflicts.length === 0) throw new FullPassNeeded();
   }
 
-  if (statefulSet && conflicts.length === 0) {
+  if (statefulSet && conflicts.length === 0 && (wants('StatefulSet') || wants('Pod'))) {
     const pod = await reconcilePod(kube, streamer, statefulSet);
     outcome.podPatched = pod.patched;
     outcome.podReplaced = pod.replaced;
@@ -148,7 +193,6 @@ export async function reconcileChildren({
   }
   const [conflict, ...more] = conflicts;
   if (conflict) throw new ChildConflictError([conflict, ...more]);
-  return outcome;
 }
 
 /** Compare-and-swap attempts on the StatefulSet, and the base of the backoff between them (at most ~1.6 s in all). */
@@ -209,6 +253,13 @@ async function reconcileStatefulSet(
   outcome.restarted = live !== null && !isSubset(template(desired), template(live));
   outcome[live ? 'updated' : 'created'].push('StatefulSet');
   return applied;
+}
+
+/** The StatefulSet when it is ours and not going away, else null (the full pass decides then). */
+async function liveStatefulSet(kube: KubeClient, streamer: Streamer): Promise<KubeObject | null> {
+  const desired = buildStatefulSet(streamer) as KubeObject;
+  const live = ours(await kube.get(keyOf(desired)), streamer);
+  return live && !live.metadata.deletionTimestamp ? live : null;
 }
 
 /** `live` when this Streamer controls it (or it is absent); a taken name throws ChildConflictError. */
