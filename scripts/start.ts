@@ -84,14 +84,16 @@ if (target) {
   await copyFile(cluster.kubeconfig, kubeconfig);
   await rm(join(local, 'bin', 'kubectl'), { force: true });
   await symlink(join(binDir, 'kubectl'), join(local, 'bin', 'kubectl'));
-  // The quickstart's license Secret; the sandbox needs no real license.
-  await cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']);
   const started = cluster;
-  const knative = await startKnativeSandbox(cluster, { replicas: 2, log: progress, eventingInstalled: true }).catch(async (error: Error) => {
-    process.stderr.write(`npm start: ${error.message}\n`);
-    await started.stop();
-    process.exit(1);
-  });
+  const [knative] = await Promise.all([
+    startKnativeSandbox(cluster, { replicas: 2, log: progress, eventingInstalled: true }).catch(async (error: Error) => {
+      process.stderr.write(`npm start: ${error.message}\n`);
+      await started.stop();
+      process.exit(1);
+    }),
+    // The quickstart's license Secret; the sandbox needs no real license.
+    cluster.kubectl(['create', 'secret', 'generic', 'flussonic-license', '--from-literal=license_key=sandbox-license']),
+  ]);
   functionsAddress = `${knative.functionsUrl} (2 replicas, inside the cluster)`;
 }
 

@@ -250,14 +250,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const kubeconfigInside = net ? join(runDir, 'admin-inside.kubeconfig') : kubeconfig;
     if (net) await writeFile(kubeconfigInside, renderKubeconfig({ server: `https://127.0.0.1:${apiPort}`, token, caPem }));
 
-    for (const dir of options.crdDirs ?? []) await applyYamlDir(kubectl, dir);
-    if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
-    if (options.crdDirs?.length || options.knativeCrds) {
-      await waitCrdsEstablished(kubectl);
-    }
-    phase('CRDs established');
+    // Needs only the API server: it runs beside our CRDs, the controller manager, kwok and the add-ons.
     const alongside = options.alongside?.({ kubectl, runDir, ...(knativeBinDir ? { knativeBinDir } : {}) });
     alongside?.catch(() => undefined); // awaited below; a failure stops the start there
+    const ourCrds: string[] = [];
+    for (const dir of options.crdDirs ?? []) ourCrds.push(...(await applyYamlDir(kubectl, dir)));
+    if (options.knativeCrds) await installKnativeCrds(kubectl, runDir);
+    if (options.knativeCrds) await waitCrdsEstablished(kubectl);
+    // Ours by name, not `--all`: the CRDs `alongside` is applying meanwhile are its to wait for.
+    else if (ourCrds.length > 0) await waitCrdsEstablished(kubectl, ourCrds);
+    phase('CRDs established');
     for (const [index, name] of nodes.entries()) {
       const podCidr = net ? `10.244.${index + 1}.0/24` : `127.100.${subnetBase + index}.0/24`;
       await kubectl.ok(['apply', '-f', '-'], { input: JSON.stringify(kwokNode(name, podCidr)) });
@@ -404,9 +406,19 @@ export function kwokNode(name: string, subnet: number | string, taints: { key: s
   };
 }
 
-async function applyYamlDir(kubectl: Kubectl, dir: string): Promise<void> {
+/** Applies every manifest file in `dir`; returns the names of the CRDs among them. */
+async function applyYamlDir(kubectl: Kubectl, dir: string): Promise<string[]> {
+  const { parseAllDocuments } = await import('yaml');
   const files = (await readdir(dir)).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml'));
-  for (const file of files.sort()) await kubectl.ok(['apply', '--server-side', '-f', join(dir, file)]);
+  const crds: string[] = [];
+  for (const file of files.sort()) {
+    await kubectl.ok(['apply', '--server-side', '-f', join(dir, file)]);
+    for (const doc of parseAllDocuments(await readFile(join(dir, file), 'utf8'))) {
+      const object = doc.toJS() as { kind?: string; metadata?: { name?: string } } | null;
+      if (object?.kind === 'CustomResourceDefinition' && object.metadata?.name) crds.push(object.metadata.name);
+    }
+  }
+  return crds;
 }
 
 /**
@@ -457,9 +469,11 @@ export async function installServingCrds(kubectl: Kubectl, runDir: string): Prom
  * Until every CRD is Established. `kubectl wait` fails outright on a CRD whose status has no
  * conditions yet (just created, on a loaded machine), so it is retried within the bound.
  */
-export async function waitCrdsEstablished(kubectl: Kubectl): Promise<void> {
+/** Until every CRD (or the CRDs named) is Established. */
+export async function waitCrdsEstablished(kubectl: Kubectl, names?: readonly string[]): Promise<void> {
+  const which = names ? ['crd', ...names] : ['crd', '--all'];
   await waitFor('CRDs Established', async () => {
-    const result = await kubectl.run(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s'], { timeoutMs: 70_000 });
+    const result = await kubectl.run(['wait', '--for=condition=Established', ...which, '--timeout=60s'], { timeoutMs: 70_000 });
     if (result.code !== 0) throw new Error(result.stderr.trim());
     return true;
   }, { timeoutMs: 90_000, intervalMs: 500 });
