@@ -36,12 +36,11 @@ export const definition: FunctionDefinition = {
   resyncCheck: childrenResyncCheck,
   async work({ kube, streamer, cause }) {
     const { uid, generation } = streamer.metadata;
-    if (cause?.kind === 'Streamer' && cause.action === 'update' && generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer))) {
-      return { skipped: 'generation-converged' };
-    }
+    const isConverged = generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer));
+    if (isConverged && cause?.kind === 'Streamer' && cause.action === 'update') return { skipped: 'generation-converged' };
     // An event about one child of a converged generation can only have changed that child: the
     // pass reads it alone (the StatefulSet with its Pod), not all seven (children.ts).
-    const only = cause && isChildKind(cause.kind) && generation !== undefined && (converged.get(uid) === generation || reportedConverged(streamer)) ? cause.kind : undefined;
+    const only = isConverged && cause && isChildKind(cause.kind) ? cause.kind : undefined;
     const reported = await reconcileAndReport({ kube, streamer, reportingInstance: NAME, ...(only ? { only } : {}) });
     if (reported.kind === 'refused') {
       // Recorded on the Streamer (ChildrenReady=False) and answered 2xx: retrying the same
