@@ -58,6 +58,8 @@ export type ClusterOptions = {
   alongside?: (cluster: { kubectl: Kubectl; runDir: string; knativeBinDir?: string }) => Promise<void>;
   /** Sealed only: every line a Pod's program writes, with the Pod as `namespace/name`. */
   podLines?: (pod: string, line: string) => void;
+  /** Sealed only: one media-double process serves every streamer Pod (images.ts sharedMedia), for benches of hundreds of Pods. */
+  sharedMedia?: boolean;
   /** More kube-controller-manager flags (benches: e.g. its client QPS), after the defaults. */
   controllerManagerArgs?: string[];
 };
@@ -318,7 +320,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     kubeletLog.on('error', () => undefined);
     stopHooks.unshift(async () => void kubeletLog.end());
     if (net && knativeBinDir) {
-      const base = imageTable({ knativeBinDir, repoRoot, mediaStateDir: join(runDir, 'media') });
+      const base = imageTable({ knativeBinDir, repoRoot, mediaStateDir: join(runDir, 'media'), sharedMedia: options.sharedMedia ?? false });
       const addons = await startSealedAddons({
         net, run: runAny, kubectl, kubeconfig, kubeconfigInside, caPem, knativeBinDir, nodes, runDir,
         // The process runner's own lines (Pods started, restarted, stopped) go to its log file.

@@ -9,15 +9,23 @@
 // restartPolicy says; a Pod that goes is stopped before its object is let go (FINALIZER). It
 // knows images, not Knative. Each container logs to <logDir>/<ns>_<pod>_<container>.log.
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { request } from 'undici';
 import { transportFromKubeconfig } from '../../lib/kube/config.ts';
 import type { KubeTransport } from '../../lib/kube/client.ts';
-import { API_SERVICE_IP, type PodNetwork, type SealedNetwork } from './netns.ts';
+import { API_SERVICE_IP, type HostNetwork, type PodNetwork, type SealedNetwork } from './netns.ts';
 import { startProcess, type Managed } from './processes.ts';
 
-export type Program = { command: string; args?: string[]; cwd?: string; env?: Record<string, string> };
+/**
+ * What an image runs. `shared`: one process serves every Pod of the image (a Pod of one container
+ * only), in a host namespace holding their IPs (netns.ts HostNetwork): the runner hands it each
+ * Pod as SHARED_PODS_DIR/<uid>.json = { uid, name, ip, env, mounts } and deletes the file when
+ * the Pod goes; the program answers on stdout with JSON lines { outcome: 'pod-serving' |
+ * 'pod-failed' | 'pod-stopped', uid } (test/media-double/serve-many.ts). For runs with more Pods
+ * than the machine has memory for one process each.
+ */
+export type Program = { command: string; args?: string[]; cwd?: string; env?: Record<string, string>; shared?: boolean };
 /** The local program an image runs, or undefined (the Pod stays an inert kwok Pod). */
 export type ImageTable = (image: string) => Program | undefined;
 
@@ -53,6 +61,8 @@ export type PodObject = {
 };
 
 const SA_MOUNT = '/run/secrets/kubernetes.io/serviceaccount';
+/** Pods started at once in a round. */
+const START_IN_PARALLEL = 8;
 /**
  * Held on every Pod whose programs run here, released once they are stopped. kwok deletes a
  * terminating Pod at once (its pod-delete stage), where a kubelet lets the object go only after
@@ -72,6 +82,8 @@ export type Kubelet = {
    * gives for the network; the filesystem stays the host's), or undefined if it does not run.
    */
   execIn(namespace: string, name: string, command: string, args: string[]): [string, string[]] | undefined;
+  /** The network namespace (`ip netns` name) a running Pod's programs are in. */
+  networkOf(namespace: string, name: string): string | undefined;
   stop(): Promise<void>;
 };
 
@@ -96,7 +108,9 @@ export async function startKubelet(options: {
   let stopped = false;
 
   const sync = async () => {
-    const list = await api<{ items: PodObject[] }>(transport, 'GET', '/api/v1/pods');
+    // From the API server's watch cache (resourceVersion=0), as an informer's list is: no etcd
+    // read on every round.
+    const list = await api<{ items: PodObject[] }>(transport, 'GET', '/api/v1/pods?resourceVersion=0');
     const live = new Set<string>();
     const starting: { pod: PodObject; programs: Program[] }[] = [];
     const released: PodObject[] = [];
@@ -127,21 +141,31 @@ export async function startKubelet(options: {
       await release(transport, pod.namespace, pod.name, uid);
     }
     for (const pod of released) await release(transport, pod.metadata.namespace, pod.metadata.name, pod.metadata.uid);
-    for (const { pod, programs } of starting) {
-      const running = await hold(transport, pod)
-        .then(() => startPod(pod, programs))
-        .catch((error: Error) => {
-          const line = `kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`;
-          if (!warned.has(line)) log(line); // kubelet retries each sync; say it once
-          warned.add(line);
-          return undefined;
-        });
-      if (running) pods.set(pod.metadata.uid, running);
-    }
+    // Pods start side by side, as kubelet's pod workers do (a burst of hundreds of streamer Pods
+    // one after the other took minutes), a bounded number at a time.
+    let next = 0;
+    await Promise.all(Array.from({ length: Math.min(START_IN_PARALLEL, starting.length) }, async () => {
+      while (next < starting.length) await startOne(starting[next++]!);
+    }));
+  };
+
+  const startOne = async ({ pod, programs }: { pod: PodObject; programs: Program[] }) => {
+    const shared = programs.length === 1 && programs[0]!.shared;
+    const running = await hold(transport, pod)
+      .then(() => (shared ? startHostedPod(pod, programs[0]!) : startPod(pod, programs)))
+      .catch((error: Error) => {
+        const line = `kubelet: cannot start ${pod.metadata.namespace}/${pod.metadata.name}: ${error.message}`;
+        if (!warned.has(line)) log(line); // kubelet retries each sync; say it once
+        warned.add(line);
+        return undefined;
+      });
+    if (running) pods.set(pod.metadata.uid, running);
   };
 
   type RunningPod = { key: string; namespace: string; name: string; logs: string[]; network: PodNetwork; stop(): Promise<void> };
-  async function startPod(pod: PodObject, programs: Program[]): Promise<RunningPod> {
+
+  /** The Pod's files as kubelet makes them: ServiceAccount token mount, token, configMap and secret volumes. */
+  async function podFiles(pod: PodObject): Promise<{ mounts: { source: string; target: string }[]; volumeDirs: Map<string, string> }> {
     const { namespace, name, uid } = pod.metadata;
     const podDir = join(options.runDir, 'pods', `${namespace}_${name}`);
     await mkdir(podDir, { recursive: true });
@@ -192,24 +216,36 @@ export async function startKubelet(options: {
       }
       volumeDirs.set(volume.name, dir);
     }
+    return { mounts, volumeDirs };
+  }
+
+  /** A container's mounts: the Pod's own, then its volumeMounts (/var/run is /run). */
+  const containerMounts = (container: Container, files: Awaited<ReturnType<typeof podFiles>>) => {
+    const mounts = [...files.mounts];
+    for (const mount of container.volumeMounts ?? []) {
+      const source = files.volumeDirs.get(mount.name);
+      if (source) mounts.push({ source, target: mount.mountPath.replace(/^\/var\/run\//, '/run/') });
+    }
+    return mounts;
+  };
+
+  async function startPod(pod: PodObject, programs: Program[]): Promise<RunningPod> {
+    const { namespace, name, uid } = pod.metadata;
+    const files = await podFiles(pod);
     const network = await options.net.addPod({ uid, ip: pod.status?.podIP ?? '', namespace });
     const processes: { stop(): Promise<void> }[] = [];
     const logs: string[] = [];
     try {
       for (const [index, container] of pod.spec.containers.entries()) {
         const program = programs[index] as Program;
-        const containerMounts = [...mounts];
-        for (const mount of container.volumeMounts ?? []) {
-          const source = volumeDirs.get(mount.name);
-          if (source) containerMounts.push({ source, target: mount.mountPath.replace(/^\/var\/run\//, '/run/') });
-        }
-        const layers = privateLayers(containerMounts.map((m) => m.target));
+        const mounts = containerMounts(container, files);
+        const layers = privateLayers(mounts.map((m) => m.target));
         const env = { ...(await resolveEnv(transport, pod, container)), ...program.env };
         const logFile = join(logDir, `${namespace}_${name}_${container.name}.log`);
         logs.push(logFile);
         const args = [...(container.command?.length ? container.command.slice(1) : []), ...(program.args ?? []), ...(container.args ?? [])];
         const onLine = options.onLine ? (line: string) => options.onLine?.(`${namespace}/${name}`, line) : undefined;
-        processes.push(supervise({ network, program, args, env, mounts: containerMounts, layers, restartPolicy: pod.spec.restartPolicy ?? 'Always', logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
+        processes.push(supervise({ network, program, args, env, mounts, layers, restartPolicy: pod.spec.restartPolicy ?? 'Always', logFile, name: `${namespace}/${name}/${container.name}`, log, onLine }));
       }
     } catch (error) {
       await Promise.all(processes.map((p) => p.stop()));
@@ -227,6 +263,97 @@ export async function startKubelet(options: {
         await Promise.all(processes.map((p) => p.stop()));
         await network.remove();
         log(`kubelet: stopped ${namespace}/${name}`);
+      },
+    };
+  }
+
+  /** A shared Program's one process, its host namespace and the answers it owes (Program.shared). */
+  type SharedHost = { network: HostNetwork; dir: string; logFile: string; process: { stop(): Promise<void> }; answer(uid: string, outcomes: string[], timeoutMs: number): Promise<{ outcome: string; message?: string }> };
+  const hosts = new Map<string, Promise<SharedHost>>();
+  const sharedHost = (program: Program): Promise<SharedHost> => {
+    const key = JSON.stringify([program.command, program.args, program.cwd, program.env]);
+    let host = hosts.get(key);
+    if (!host) {
+      host = startSharedHost(program, hosts.size);
+      hosts.set(key, host);
+      host.catch(() => hosts.delete(key)); // the next Pod tries again
+    }
+    return host;
+  };
+  async function startSharedHost(program: Program, index: number): Promise<SharedHost> {
+    const network = await options.net.addHost(index);
+    const dir = join(options.runDir, 'shared', String(index));
+    await mkdir(dir, { recursive: true });
+    const waiting = new Map<string, { outcomes: string[]; resolve(answer: { outcome: string; message?: string }): void }>();
+    const onLine = (line: string) => {
+      options.onLine?.(`shared/${index}`, line);
+      let answer: { outcome?: string; uid?: string; message?: string };
+      try {
+        answer = JSON.parse(line);
+      } catch {
+        return;
+      }
+      const waiter = answer.uid ? waiting.get(answer.uid) : undefined;
+      if (waiter && answer.outcome && waiter.outcomes.includes(answer.outcome)) {
+        waiting.delete(answer.uid!);
+        waiter.resolve({ outcome: answer.outcome, ...(answer.message ? { message: answer.message } : {}) });
+      }
+    };
+    const logFile = join(logDir, `shared_${index}.log`);
+    const running = supervise({ network, program, args: program.args ?? [], env: { ...program.env, SHARED_PODS_DIR: dir }, mounts: [], layers: [], restartPolicy: 'Always', logFile, name: `shared/${index}`, log, onLine });
+    log(`kubelet: started shared host ${index} (${program.command} ${(program.args ?? []).join(' ')})`);
+    return {
+      network,
+      dir,
+      logFile,
+      process: running,
+      answer: (uid, outcomes, timeoutMs) => new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(uid);
+          reject(new Error(`shared host ${index} gave no ${outcomes.join('/')} for Pod ${uid} in ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiting.set(uid, { outcomes, resolve: (answer) => (clearTimeout(timer), resolve(answer)) });
+      }),
+    };
+  }
+
+  /** A Pod served by its image's shared host: its IP added to the host, the Pod handed over as a file. */
+  async function startHostedPod(pod: PodObject, program: Program): Promise<RunningPod> {
+    const { namespace, name, uid } = pod.metadata;
+    const container = pod.spec.containers[0]!;
+    const ip = pod.status?.podIP ?? '';
+    const host = await sharedHost(program);
+    const files = await podFiles(pod);
+    const env = { ...(await resolveEnv(transport, pod, container)), ...program.env };
+    const file = join(host.dir, `${uid}.json`);
+    await host.network.addAddress(ip);
+    const served = host.answer(uid, ['pod-serving', 'pod-failed'], 30_000);
+    await writeFile(`${file}.tmp`, JSON.stringify({ uid, name, ip, env, mounts: containerMounts(container, files) }));
+    await rename(`${file}.tmp`, file);
+    const unhand = async () => {
+      const stopped = host.answer(uid, ['pod-stopped'], 10_000).catch(() => undefined);
+      await rm(file, { force: true });
+      await stopped;
+      await host.network.removeAddress(ip);
+    };
+    const answer = await served.catch(async (error: Error) => {
+      await unhand();
+      throw error;
+    });
+    if (answer.outcome === 'pod-failed') {
+      await unhand();
+      throw new Error(`shared host refused the Pod: ${answer.message ?? 'no reason given'}`);
+    }
+    log(`kubelet: started ${namespace}/${name} (${ip}) on shared host ${host.network.name}`);
+    return {
+      key: `${namespace}/${name}`,
+      namespace,
+      name,
+      logs: [host.logFile],
+      network: host.network,
+      async stop() {
+        await unhand();
+        log(`kubelet: stopped ${namespace}/${name} on its shared host`);
       },
     };
   }
@@ -256,6 +383,7 @@ export async function startKubelet(options: {
     execIn(namespace, name, command, args) {
       return [...pods.values()].find((p) => p.key === `${namespace}/${name}`)?.network.exec(command, args);
     },
+    networkOf: (namespace, name) => [...pods.values()].find((p) => p.key === `${namespace}/${name}`)?.network.name,
     async stop() {
       stopped = true;
       clearTimeout(timer);
@@ -265,6 +393,12 @@ export async function startKubelet(options: {
         await release(transport, p.namespace, p.name, uid).catch(() => undefined); // the API may be going too
       }));
       pods.clear();
+      await Promise.all([...hosts.values()].map(async (host) => {
+        const running = await host.catch(() => undefined);
+        await running?.process.stop();
+        await running?.network.remove();
+      }));
+      hosts.clear();
     },
   };
 }

@@ -46,6 +46,8 @@ export type SealedNetwork = {
   exec(command: string, args: string[]): [string, string[]];
   /** Creates a Pod's namespace with `ip` on the bridge and the cluster DNS in its resolv.conf. */
   addPod(pod: { uid: string; ip: string; namespace: string }): Promise<PodNetwork>;
+  /** Creates a host namespace for many Pods' IPs on one veth of the bridge (a shared Program, kubelet.ts). */
+  addHost(key: number): Promise<HostNetwork>;
   /** Deletes every Pod namespace, then the cluster's (its bridge, veths and nft tables go with it). */
   remove(): Promise<void>;
 };
@@ -54,6 +56,17 @@ export type PodNetwork = {
   name: string;
   exec(command: string, args: string[]): [string, string[]];
   remove(): Promise<void>;
+};
+
+/**
+ * One namespace serving many Pods: each Pod's IP is an address of its one veth (eth0), so one
+ * program answers at all of them. Its MAC is fixed per host, not derived from each IP: an IP
+ * that moves from a host to a Pod of its own is reached once the neighbour entries for it age
+ * out (podMac's note), so hosts are for runs whose Pods of that image are all hosted.
+ */
+export type HostNetwork = PodNetwork & {
+  addAddress(ip: string): Promise<void>;
+  removeAddress(ip: string): Promise<void>;
 };
 
 function ip(args: string[]): Promise<string> {
@@ -180,6 +193,13 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
       void settled.then(() => making.delete(settled));
       return made;
     },
+    async addHost(key) {
+      const made = addHost(key);
+      const settled = made.catch(() => undefined);
+      making.add(settled);
+      void settled.then(() => making.delete(settled));
+      return made;
+    },
     async remove() {
       removed = true;
       await Promise.all(making);
@@ -188,41 +208,64 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
     },
   };
 
+  /** A new namespace of this network, not yet plugged in. */
+  async function newNamespace(nsName: string, what: string): Promise<PodNetwork> {
+    if (removed) throw new Error(`sealed network ${name} is removed; no ${what}`);
+    await addNamespace(nsName);
+    return { name: nsName, exec: exec(nsName), remove: async () => deleteNamespaceSync(nsName) };
+  }
+
+  /** Plugs a namespace into the bridge: its eth0 (with `mac`) paired with `veth` on kbr0, hairpin on, both up. */
+  async function plugIn(nsName: string, veth: string, mac: string): Promise<void> {
+    await ip(['-n', nsName, 'link', 'set', 'lo', 'up']);
+    await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', mac, 'netns', nsName]);
+    await inside(['link', 'set', veth, 'master', 'kbr0']);
+    await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
+    await inside(['link', 'set', veth, 'up']);
+    await ip(['-n', nsName, 'link', 'set', 'eth0', 'up']);
+  }
+
   async function addPod({ uid, ip: podIp, namespace }: { uid: string; ip: string; namespace: string }): Promise<PodNetwork> {
     const short = uid.replace(/-/g, '').slice(0, 10);
-    const podNs = `${name}-${short}`;
-    const veth = `v${short}`;
-    if (removed) throw new Error(`sealed network ${name} is removed; no Pod network for ${uid}`);
-    await addNamespace(podNs);
-    const pod: PodNetwork = {
-      name: podNs,
-      exec: exec(podNs),
-      async remove() {
-        deleteNamespaceSync(podNs);
-      },
-    };
+    const pod = await newNamespace(`${name}-${short}`, `Pod network for ${uid}`);
     try {
-      await ip(['-n', podNs, 'link', 'set', 'lo', 'up']);
-      await inside(['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'address', podMac(podIp), 'netns', podNs]);
-      await inside(['link', 'set', veth, 'master', 'kbr0']);
-      await inside(['link', 'set', 'dev', veth, 'type', 'bridge_slave', 'hairpin', 'on']);
-      await inside(['link', 'set', veth, 'up']);
-      await ip(['-n', podNs, 'addr', 'add', `${podIp}/16`, 'dev', 'eth0']);
-      await ip(['-n', podNs, 'link', 'set', 'eth0', 'up']);
-      await ip(['-n', podNs, 'route', 'add', 'default', 'via', BRIDGE_IP]);
+      await plugIn(pod.name, `v${short}`, podMac(podIp));
+      await ip(['-n', pod.name, 'addr', 'add', `${podIp}/16`, 'dev', 'eth0']);
+      await ip(['-n', pod.name, 'route', 'add', 'default', 'via', BRIDGE_IP]);
       // `ip netns exec` bind-mounts /etc/netns/<name>/* over /etc for the process it starts.
-      await mkdir(join(ETC_NETNS, podNs), { recursive: true });
+      await mkdir(join(ETC_NETNS, pod.name), { recursive: true });
       await writeFile(
-        join(ETC_NETNS, podNs, 'resolv.conf'),
+        join(ETC_NETNS, pod.name, 'resolv.conf'),
         `search ${namespace}.svc.cluster.local svc.cluster.local cluster.local\nnameserver ${DNS_SERVICE_IP}\noptions ndots:5\n`,
       );
-      await writeFile(join(ETC_NETNS, podNs, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
+      await writeFile(join(ETC_NETNS, pod.name, 'hosts'), `127.0.0.1 localhost\n${podIp} ${short}\n`);
       if (removed) throw new Error(`sealed network ${name} was removed while Pod ${uid}'s network was being created`);
     } catch (error) {
       await pod.remove();
       throw error;
     }
     return pod;
+  }
+
+  async function addHost(key: number): Promise<HostNetwork> {
+    if (!Number.isInteger(key) || key < 0 || key > 255) throw new Error(`host key ${key} is not 0-255`);
+    const base = await newNamespace(`${name}-host${key}`, `host network ${key}`);
+    const host: HostNetwork = {
+      ...base,
+      addAddress: async (address) => void (await ip(['-n', base.name, 'addr', 'add', `${address}/32`, 'dev', 'eth0'])),
+      removeAddress: async (address) => void (await ip(['-n', base.name, 'addr', 'del', `${address}/32`, 'dev', 'eth0']).catch(() => '')),
+    };
+    try {
+      // 0a:59 (locally administered, unicast), apart from podMac's 0a:58.
+      await plugIn(base.name, `vhost${key}`, `0a:59:00:00:00:${key.toString(16).padStart(2, '0')}`);
+      await ip(['-n', base.name, 'route', 'add', POD_RANGE, 'dev', 'eth0']);
+      await ip(['-n', base.name, 'route', 'add', 'default', 'via', BRIDGE_IP, 'dev', 'eth0']);
+      if (removed) throw new Error(`sealed network ${name} was removed while host network ${key} was being created`);
+    } catch (error) {
+      await host.remove();
+      throw error;
+    }
+    return host;
   }
 }
 

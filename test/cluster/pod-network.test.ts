@@ -11,13 +11,18 @@
 // A volume is mounted where the host has no directory (/etc/coredns, /etc/flussonic/...) without
 // making one there: the mount points live in the Pod's own mount namespace, so sealed clusters of
 // other sessions on the machine never see, nor remove, each other's.
+// With sharedMedia, every streamer Pod is served by one media-double process on a shared host
+// (kubelet.ts Program.shared, test/media-double/serve-many.ts), each at its own IP with its own
+// edit_auth and conf.d, as a Pod of its own would be.
 // Needs root, or runs in a rootless user namespace (rootless.ts).
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CONFIG_DIR } from '../../lib/k8s/media-server-config.ts';
+import { API_PORT } from '../../lib/k8s/ports.ts';
 import { repoRoot, startCluster } from './index.ts';
 import { DNS_SERVICE_IP, harnessNamespaces } from './netns.ts';
 import { waitFor } from './wait.ts';
@@ -29,7 +34,7 @@ const hello = `const read = () => require('node:fs').readFileSync(process.env.CO
 // A directory no host has: the volume's mount point, two levels below /etc.
 const confDir = `/etc/sop-pod-network-${randomBytes(3).toString('hex')}/conf.d`;
 const cluster = await startCluster({
-  network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'],
+  network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'], sharedMedia: true,
   images: (image) => (image.startsWith(`${HELLO_IMAGE}:`) ? { command: process.execPath, args: ['-e', hello] } : undefined),
 });
 const sealed = cluster.sealed!;
@@ -39,12 +44,12 @@ const test = suite('sealed Pod network');
 const run = ([command, args]: [string, string[]]) =>
   new Promise<{ ok: boolean; out: string }>((resolve) => execFile(command, args, { timeout: 10_000 }, (error, stdout, stderr) => resolve({ ok: !error, out: `${stdout}${stderr}`.trim() })));
 /** One GET from a network namespace, 3 s at most: the body, or the error. */
-const getFrom = (exec: (command: string, args: string[]) => [string, string[]] | undefined, url: string) => {
-  const script = `fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(3000) }).then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e.cause ?? e)); process.exit(1); })`;
+const getFrom = (exec: (command: string, args: string[]) => [string, string[]] | undefined, url: string, headers: Record<string, string> = {}) => {
+  const script = `fetch(${JSON.stringify(url)}, { headers: ${JSON.stringify(headers)}, signal: AbortSignal.timeout(3000) }).then((r) => r.text()).then((t) => console.log(t), (e) => { console.error(String(e.cause ?? e)); process.exit(1); })`;
   const argv = exec(process.execPath, ['-e', script]);
   return argv ? run(argv) : Promise.resolve({ ok: false, out: 'the Pod does not run' });
 };
-const fromNode = (url: string) => getFrom(sealed.net.exec, url);
+const fromNode = (url: string, headers?: Record<string, string>) => getFrom(sealed.net.exec, url, headers);
 const fromPod = (namespace: string, pod: string, url: string) => getFrom((c, a) => sealed.kubelet.execIn(namespace, pod, c, a), url);
 
 let namespace: string | undefined;
@@ -130,6 +135,50 @@ test('a volume mounted where the host has no directory: the Pod reads it, the ho
   await kubectl.ok(['delete', 'namespace', ns, '--wait=true', '--timeout=60s']);
   await waitFor('hello-0 stopped', async () => (sealed.kubelet.running().some((k) => k.startsWith(`${ns}/`)) ? undefined : true), { timeoutMs: 30_000 });
   assert.not.ok(existsSync(top), `${top} exists on the host after the Pod stopped`);
+});
+
+test('streamer Pods on a shared host: one process serves each at its IP, with its own edit_auth and conf.d', async () => {
+  const ns = await cluster.createNamespace('shared-media');
+  const streamerPod = (name: string) => ({
+    apiVersion: 'v1', kind: 'Pod', metadata: { name },
+    spec: {
+      automountServiceAccountToken: false,
+      containers: [{
+        name: 'flussonic', image: 'flussonic/flussonic:test',
+        env: [{ name: 'FLUSSONIC_EDIT_AUTH', value: `admin:${name}-password` }],
+        volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR }],
+      }],
+      volumes: [{ name: 'config', configMap: { name } }],
+    },
+  });
+  for (const name of ['one', 'two']) {
+    await kubectl.ok(['create', 'configmap', name, '-n', ns, `--from-literal=${name}.conf=stream ${name}-stream { input fake://${name}; }\n`]);
+    await kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify(streamerPod(name)) });
+  }
+  const auth = (name: string) => ({ authorization: `Basic ${Buffer.from(`admin:${name}-password`).toString('base64')}` });
+  const configAt = (ip: string, name: string) => fromNode(`http://${ip}:${API_PORT}/streamer/api/v3/config`, auth(name));
+  const ips: Record<string, string> = {};
+  for (const name of ['one', 'two']) {
+    ips[name] = await waitFor(`${name} served on the shared host`, async () => {
+      const ip = (await pod(ns, name)).status?.podIP;
+      return ip && (await configAt(ip, name)).out.includes(`${name}-stream`) ? ip : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+  }
+  assert.is.not(ips.one, ips.two);
+  // Each at its own IP with its own password: two's password does not open one.
+  assert.match((await configAt(ips.one!, 'two')).out, /authorization_failed/);
+  // One process, in the host namespace that holds both IPs; the tests' state files by IP.
+  const host = harnessNamespaces().filter((n) => n.startsWith(`${cluster.netns}-host`));
+  assert.is(host.length, 1, `host namespaces: ${host.join(', ')}`);
+  const pids = (await run(['ip', ['netns', 'pids', host[0]!]])).out.split('\n').filter(Boolean);
+  assert.is(pids.length, 1, `processes on the shared host: ${pids.join(', ')}`);
+  assert.is(JSON.parse(readFileSync(join(cluster.runDir, 'media', `${ips.one}.json`), 'utf8')).pod, 'one');
+
+  // A deleted Pod stops answering at its IP (its address leaves the host); the other goes on.
+  await kubectl.ok(['delete', 'pod', 'one', '-n', ns, '--wait=true']);
+  assert.not.ok((await configAt(ips.one!, 'one')).ok, 'the deleted Pod still answers at its IP');
+  assert.match((await configAt(ips.two!, 'two')).out, /two-stream/);
+  await kubectl.ok(['delete', 'namespace', ns, '--wait=true', '--timeout=60s']);
 });
 
 test.after(async () => {
