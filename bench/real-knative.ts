@@ -5,17 +5,16 @@
 // create → all seven children and edit → StreamerConfigSaved through the same path. Prints a
 // markdown block for BENCHMARKS.md. Needs root (sealed network); bounded (every wait times out).
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createKubeClient, type KubeObject } from '../lib/kube/client.ts';
 import { transportFromKubeconfig } from '../lib/kube/config.ts';
 import { repoRoot, startCluster } from '../test/cluster/index.ts';
-import { harnessNamespaces } from '../test/cluster/netns.ts';
 import { waitFor } from '../test/cluster/wait.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 import { CHILD_KINDS } from '../test/reconcile/helpers.ts';
 import { OPERATOR_NAMESPACE, readyCondition, startKnativeSandbox } from '../test/sandbox/real-knative.ts';
+import { rssKb, sandboxPids } from './sandbox-processes.ts';
 
 const FLOOR_EVENTS = Number(process.env.FLOOR_EVENTS ?? 60);
 const STREAMERS = Number(process.env.STREAMERS ?? 5);
@@ -26,42 +25,8 @@ const quantile = (values: number[], q: number) => {
 };
 const ms = (value: number) => `${Math.round(value)} ms`;
 
-/**
- * RSS of every process of this run's sandbox: the harness-side processes (`pids`, this process)
- * and every process whose network namespace is one of this run's (`sop-<our pid>-*`: the
- * cluster's and each Pod's). Read from /proc with synchronous file reads only: the process runner
- * (kubelet.ts) lives in this process, and a sampler that spawned a program per PID blocked its
- * event loop for seconds at a time under load (no Pod was started for 15 minutes).
- */
-function sandboxRssMiB(pids: number[]): number {
-  const ours = new Set<number>();
-  for (const name of harnessNamespaces().filter((n) => n.startsWith(`sop-${process.pid}-`))) {
-    try {
-      ours.add(statSync(join('/run/netns', name)).ino);
-    } catch {
-      // gone
-    }
-  }
-  const members = new Set([...pids, process.pid]);
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const inode = Number(/net:\[(\d+)\]/.exec(readlinkSync(`/proc/${entry}/ns/net`))?.[1]);
-      if (ours.has(inode)) members.add(Number(entry));
-    } catch {
-      // gone, or not ours to read
-    }
-  }
-  let kib = 0;
-  for (const pid of members) {
-    try {
-      kib += Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return kib / 1024;
-}
+/** RSS of every process of this run's sandbox, summed (bench/sandbox-processes.ts). */
+const sandboxRssMiB = (pids: number[]) => sandboxPids(pids).reduce((kib, pid) => kib + rssKb(pid), 0) / 1024;
 
 const started = performance.now();
 const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], log: () => undefined });
