@@ -13,7 +13,6 @@ import { buildLicenseStorageSecret } from '../../lib/k8s/secret.ts';
 import { buildServiceAccount } from '../../lib/k8s/service-account.ts';
 import { buildService } from '../../lib/k8s/service.ts';
 import { buildStatefulSet } from '../../lib/k8s/stateful-set.ts';
-import { pingInterval } from '../sandbox/sources.ts';
 import { startTriggerRouter } from './trigger-filter.ts';
 import {
   byKind,
@@ -22,6 +21,7 @@ import {
   kustomize,
   named,
   OPERATOR_NAMESPACE,
+  pingInterval,
   sourceSpec,
   type Manifest,
 } from './manifests.ts';
@@ -167,7 +167,7 @@ delivery('the PingSource ticks every ten minutes (the Service scales to zero in 
   assert.is(more.length, 0);
   const spec = ping!.spec as { schedule: string; contentType: string; data: string; sink: { ref: unknown } };
   assert.is(spec.schedule, '*/10 * * * *');
-  assert.is(pingInterval(base as never)?.intervalMs, 600_000, 'the sandbox ticks at the same period');
+  assert.is(pingInterval(base as never)?.intervalMs, 600_000, 'pingInterval reads the same period');
   assert.is(spec.contentType, 'application/json');
   assert.equal(JSON.parse(spec.data), { op: 'resync' });
   assert.equal(spec.sink.ref, { apiVersion: 'eventing.knative.dev/v1', kind: 'Broker', name: 'streamer-operator' });

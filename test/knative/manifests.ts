@@ -94,3 +94,21 @@ export function adapterOptionsFor(source: Manifest): Omit<AdapterOptions, 'binDi
     ...(spec.ceOverrides?.extensions ? { extensions: spec.ceOverrides.extensions } : {}),
   };
 }
+
+type PingSourceLike = { kind?: string; metadata?: { name?: string }; spec?: unknown };
+
+/** The PingSource's schedule as an interval (for a harness that ticks in its place): `* * * * *` is a minute; minute steps and `@every 30s` style work too. */
+export function pingInterval(manifests: PingSourceLike[]): { name: string; intervalMs: number; data: string } | undefined {
+  const ping = manifests.find((m) => m.kind === 'PingSource');
+  if (!ping) return undefined;
+  const spec = (ping.spec ?? {}) as { schedule?: string; data?: string };
+  const schedule = spec.schedule ?? '* * * * *';
+  const every = /^@every (\d+)(s|m|h)$/.exec(schedule);
+  const step = /^\*\/(\d+) \* \* \* \*$/.exec(schedule);
+  const intervalMs = every
+    ? Number(every[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[every[2] as 's' | 'm' | 'h']
+    : step
+      ? Number(step[1]) * 60_000
+      : 60_000;
+  return { name: ping.metadata?.name ?? 'resync', intervalMs, data: spec.data ?? '{}' };
+}

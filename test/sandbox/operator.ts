@@ -12,7 +12,8 @@ import { startAdapter, type RunningAdapter } from '../events/adapter.ts';
 import { startBroker, type Broker, type TriggerLike } from './broker.ts';
 import { FUNCTION_NAMES, startFunctions, type FunctionName, type RunningFunctions } from './functions.ts';
 import { startMediaServers, type MediaServers } from './media-servers.ts';
-import { apiServerSources, pingInterval, readManifests, type SourceConfig } from './sources.ts';
+import { apiServerSources, readManifests, type SourceConfig } from './sources.ts';
+import { pingInterval } from '../knative/manifests.ts';
 import { startTriggerRouter } from '../knative/trigger-filter.ts';
 
 export type SandboxOptions = {

@@ -65,19 +65,3 @@ export function apiServerSources(manifests: Manifest[]): SourceConfig[] {
       };
     });
 }
-
-/** The PingSource's schedule as an interval: `* * * * *` is a minute; `@every 30s` style works too. */
-export function pingInterval(manifests: Manifest[]): { name: string; intervalMs: number; data: string } | undefined {
-  const ping = manifests.find((m) => m.kind === 'PingSource');
-  if (!ping) return undefined;
-  const spec = ping.spec as { schedule?: string; data?: string };
-  const schedule = spec.schedule ?? '* * * * *';
-  const every = /^@every (\d+)(s|m|h)$/.exec(schedule);
-  const step = /^\*\/(\d+) \* \* \* \*$/.exec(schedule);
-  const intervalMs = every
-    ? Number(every[1]) * { s: 1_000, m: 60_000, h: 3_600_000 }[every[2] as 's' | 'm' | 'h']
-    : step
-      ? Number(step[1]) * 60_000
-      : 60_000;
-  return { name: ping.metadata?.name ?? 'resync', intervalMs, data: spec.data ?? '{}' };
-}
