@@ -1,7 +1,8 @@
 // `npm start` as a user runs it: wait for `sandbox ready` (its own sealed cluster with real
 // Knative Eventing, so root), follow the spec's commands with the printed kubectl and kubeconfig
 // (the relay on 127.0.0.1), find Knative's logs where it says, then Ctrl-C and check nothing is
-// left. And `npm start -- --kubeconfig` against an existing cluster.
+// left. And the removed flags of the mode that ran the functions here against an existing
+// cluster are refused with one message, starting nothing.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
@@ -43,11 +44,27 @@ function descendants(pid: number): number[] {
   return found;
 }
 
-/** Runs `npm start <args>` in its own process group, as a terminal would. */
-function npmStart(args: string[]) {
-  const env = { ...process.env };
+/** Processes in process group `group` (npm start's children stay in its group). */
+function inGroup(group: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === group) found.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return found;
+}
+
+/** Runs `npm start <args>` in its own process group, as a terminal would, with `extraEnv` added. */
+function npmStart(args: string[], extraEnv: Record<string, string> = {}) {
+  const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.KUBECONFIG;
   delete env.STREAMER_TEST_CLUSTER;
+  Object.assign(env, extraEnv);
   const child = spawn('npm', ['start', ...args], { cwd: repoRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -55,6 +72,8 @@ function npmStart(args: string[]) {
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   return {
     output: () => output,
+    exited,
+    group: child.pid!,
     ready: () => waitFor('sandbox ready', async () => (output.includes('sandbox ready') ? true : undefined), { timeoutMs: 360_000, intervalMs: 200 }).catch((error: Error) => {
       throw new Error(`${error.message}\n--- npm start said:\n${output.slice(-4000)}`);
     }),
@@ -126,10 +145,10 @@ async function badInputSteps(kubectlPath: string, kubeconfig: string, output: ()
   await kubectl(['delete', 'streamer', 'newcomer', '--wait=true']);
 }
 
-test('starts the sandbox on real Knative, serves the spec\'s commands through the relay, says where Knative logs, and Ctrl-C leaves no process or namespace behind', async () => {
+test('starts the sandbox on real Knative (KUBECONFIG set in the environment is ignored), serves the spec\'s commands through the relay, says where Knative logs, and Ctrl-C leaves no process or namespace behind', async () => {
   // Build (or find) the binaries first through the shared harness, so the timing below is the start itself.
   await useCluster();
-  const npm = npmStart([]);
+  const npm = npmStart([], { KUBECONFIG: '/nonexistent/kubeconfig-of-another-cluster' });
   let pids: number[] = [];
   try {
     await npm.ready();
@@ -138,6 +157,7 @@ test('starts the sandbox on real Knative, serves the spec\'s commands through th
     const kubectlPath = /kubectl: +(\S+)/.exec(output)?.[1];
     assert.is(kubeconfig, `${repoRoot}.local/kubeconfig`);
     assert.is(kubectlPath, `${repoRoot}.local/bin/kubectl`);
+    assert.match(output, /KUBECONFIG is set \(\/nonexistent\/kubeconfig-of-another-cluster\); npm start ignores it and runs its own cluster/);
     // The kubeconfig dials the relay on the host's loopback, never the sealed network.
     const server = (JSON.parse(readFileSync(kubeconfig!, 'utf8')) as { clusters: { cluster: { server: string } }[] }).clusters[0]?.cluster.server;
     assert.match(server ?? '', /^https:\/\/127\.0\.0\.1:\d+$/);
@@ -175,26 +195,18 @@ test('starts the sandbox on real Knative, serves the spec\'s commands through th
   assert.equal(harnessNamespaces().filter((name) => pids.includes(Number(name.split('-')[1]))), []);
 });
 
-test('npm start -- --kubeconfig runs the functions, adapters and resync against an existing cluster', async () => {
-  const cluster = await useCluster();
-  const npm = npmStart(['--', '--kubeconfig', cluster.kubeconfig]);
-  let pids: number[] = [];
-  try {
-    await npm.ready();
-    assert.match(npm.output(), new RegExp(`kubeconfig: ${cluster.kubeconfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    const ns = await cluster.createNamespace('npm-start-cluster');
-    await cluster.kubectl.ok(['apply', '-n', ns, '-f', '-'], { input: JSON.stringify({ ...quickstartManifest, spec: { ...quickstartManifest.spec, adminHostPort: undefined } }) });
-    await cluster.kubectl.ok(['wait', '--for=condition=StreamerReady=true', 'streamer/simple', '-n', ns, '--timeout=60s']);
-    const children = await cluster.kubectl.ok(['get', 'statefulsets,configmaps,secrets', '-n', ns, '-o', 'name']);
-    assert.match(children, /statefulset.apps\/simple-streamer/);
-    assert.match(children, /secret\/simple-license-storage/);
-    pids = npm.descendants();
-  } finally {
-    await npm.interrupt();
+test('npm start -- --kubeconfig, --context or --resync-seconds is refused with one message naming kubectl apply -k knative/, and starts nothing', async () => {
+  for (const args of [['--kubeconfig', '/tmp/some-cluster.kubeconfig'], ['--context=production'], ['--no-example', '--resync-seconds', '10']]) {
+    const npm = npmStart(['--', ...args]);
+    const code = await Promise.race([npm.exited, new Promise<'running'>((r) => setTimeout(() => r('running'), 30_000))]);
+    if (code === 'running') await npm.interrupt();
+    assert.is(code, 2, `npm start ${args.join(' ')} exits 2 at once`);
+    const flag = args.find((a) => a.startsWith('--') && a !== '--no-example')!.split('=')[0]!;
+    assert.match(npm.output(), `npm start: ${flag} is no longer supported: npm start does not run the functions on this machine against an existing cluster any more.`);
+    assert.match(npm.output(), 'deploy it with `kubectl apply -k knative/` (docs/install.md)');
+    assert.not.match(npm.output(), /starting the local control plane|sandbox ready/);
+    assert.equal(inGroup(npm.group), [], 'no process of npm start is left');
   }
-  await assertAllGone(pids);
-  // The cluster it ran against is untouched by the shutdown.
-  assert.is((await cluster.kubectl(['get', '--raw', '/readyz'])).stdout.trim(), 'ok');
 });
 
 test.run();
