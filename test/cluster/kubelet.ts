@@ -15,6 +15,7 @@ import { request } from 'undici';
 import { transportFromKubeconfig } from '../../lib/kube/config.ts';
 import type { KubeTransport } from '../../lib/kube/client.ts';
 import { API_SERVICE_IP, type HostNetwork, type PodNetwork, type SealedNetwork } from './netns.ts';
+import { startPodInformer } from './pod-informer.ts';
 import { startProcess, type Managed } from './processes.ts';
 
 /**
@@ -107,10 +108,10 @@ export async function startKubelet(options: {
   const warned = new Set<string>();
   let stopped = false;
 
+  // Each round reads the Pods from the informer's memory (list, then watch), as kubelet does.
+  const informer = await startPodInformer<PodObject>(transport, log);
   const sync = async () => {
-    // From the API server's watch cache (resourceVersion=0), as an informer's list is: no etcd
-    // read on every round.
-    const list = await api<{ items: PodObject[] }>(transport, 'GET', '/api/v1/pods?resourceVersion=0');
+    const list = { items: informer.pods() };
     const live = new Set<string>();
     const starting: { pod: PodObject; programs: Program[] }[] = [];
     const released: PodObject[] = [];
@@ -387,6 +388,7 @@ export async function startKubelet(options: {
     async stop() {
       stopped = true;
       clearTimeout(timer);
+      informer.stop();
       await current;
       await Promise.all([...pods].map(async ([uid, p]) => {
         await p.stop();
