@@ -1,6 +1,7 @@
-// Many Streamers created at once through the sandbox's event path: when the
-// last one has all seven children, when every event of the burst has been
-// handled, and what each function did meanwhile (from its log lines).
+// Many Streamers created at once through the sandbox's event path (real Knative: the
+// ApiServerSource adapters, the Broker, the Triggers, the delivery proxy): when the last one has
+// all seven children, when every delivery of the burst has been answered, and what each function
+// did meanwhile (from its log lines).
 import { trackChildren } from './children.ts';
 import { readLines } from './function-logs.ts';
 import { ms, summarize, type Summary } from './stats.ts';
@@ -59,13 +60,14 @@ export async function floodCreates({ cluster, sandbox, kube, transport, count, p
     }
     const convergeMs = last - first;
     progress(`reconcile-children: burst watches: ${tracker.describe()}`);
-    progress(`reconcile-children: converged in ${ms(convergeMs)} ms; waiting for the Broker to drain`);
-    await sandbox.broker.idle(300_000);
+    progress(`reconcile-children: converged in ${ms(convergeMs)} ms; waiting for the deliveries to drain`);
+    // Quiet at the delivery proxy for 2 s: Knative's retries back off up to seconds.
+    await sandbox.broker.idle(300_000, 2_000);
     const quietMs = performance.now() - first;
     const deliveries = sandbox.broker.deliveries.slice(deliveriesBefore);
     const byFunction: BurstFunction[] = [];
     for (const fn of FUNCTIONS) {
-      const lines = (await readLines(sandbox.functions.logDir, fn)).filter((l) => l.time >= logStart && l.eventId !== undefined);
+      const lines = (await readLines(sandbox.functionLogs(), fn)).filter((l) => l.time >= logStart && l.eventId !== undefined);
       byFunction.push({
         fn,
         events: lines.length,
@@ -86,7 +88,7 @@ export async function floodCreates({ cluster, sandbox, kube, transport, count, p
       quietMs,
       perStreamer: summarize(perStreamer),
       deliveries: deliveries.length,
-      failed: deliveries.filter((d) => d.status === 'network-error' || d.status >= 300).length,
+      failed: deliveries.filter((d) => d.status === 'network-error' || d.status === 'pending' || d.status >= 300).length,
       deadLettered: deliveries.filter((d) => d.deadLettered).length,
       byFunction,
       topSources: [...sources].sort((a, b) => b[1] - a[1]).slice(0, 8),

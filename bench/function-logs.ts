@@ -1,7 +1,7 @@
-// Reads the sandbox functions' JSON log lines (lib/events/handler.ts writes
-// one per event, with `result: { reads, writes, … }`).
+// Reads the functions' JSON log lines (lib/events/handler.ts writes one per event, with
+// `result: { reads, writes, … }`) from the log files of the ksvc stand-in's Pods
+// (KnativeSandbox.functionLogs(): one file per replica, every function's lines in it).
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { waitFor } from '../test/cluster/wait.ts';
 
 export type EventLine = {
@@ -16,13 +16,15 @@ export type EventLine = {
   result?: { reads?: number; writes?: number; [key: string]: unknown };
 };
 
-export async function readLines(logDir: string, fn: string): Promise<EventLine[]> {
-  const text = await readFile(join(logDir, `${fn}.log`), 'utf8').catch(() => '');
+/** Every line of function `fn` in `files`. */
+export async function readLines(files: string[], fn: string): Promise<EventLine[]> {
+  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
   const lines: EventLine[] = [];
-  for (const raw of text.split('\n')) {
+  for (const raw of texts.join('\n').split('\n')) {
     if (!raw.startsWith('{')) continue;
     try {
-      lines.push(JSON.parse(raw) as EventLine);
+      const line = JSON.parse(raw) as EventLine;
+      if (line.function === fn) lines.push(line);
     } catch {
       // A line cut by a concurrent write; the next read sees it whole.
     }
@@ -30,10 +32,10 @@ export async function readLines(logDir: string, fn: string): Promise<EventLine[]
   return lines;
 }
 
-/** The log line of one event, once the function has written it. */
-export function lineOf(logDir: string, fn: string, eventId: string): Promise<EventLine> {
-  return waitFor(`${fn}'s log line for event ${eventId}`, async () => (await readLines(logDir, fn)).find((l) => l.eventId === eventId), {
-    timeoutMs: 10_000,
+/** The log line of one event, once the function has written it (`files` is asked again each time: replicas come and go). */
+export function lineOf(files: () => string[], fn: string, eventId: string): Promise<EventLine> {
+  return waitFor(`${fn}'s log line for event ${eventId}`, async () => (await readLines(files(), fn)).find((l) => l.eventId === eventId), {
+    timeoutMs: 30_000,
     intervalMs: 50,
   });
 }

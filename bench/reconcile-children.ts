@@ -1,13 +1,12 @@
-// reconcile-children through the full event path of the sandbox (real
-// ApiServerSource adapters → local Broker → functions-framework processes):
-// create → all seven children latency next to the create → watch-event floor,
-// the API requests one reconcile of an unchanged Streamer costs, and how long
+// reconcile-children through the full event path of the sandbox (real Knative Eventing in a
+// sealed cluster: the ApiServerSource adapters → the Broker → the Triggers → the delivery proxy
+// → the ksvc stand-in's replicas): create → all seven children latency next to the create →
+// watch-event floor, the API requests one reconcile of an unchanged Streamer costs, and how long
 // 200 Streamers created at once take to converge.
 import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
 import type { KubeClient, KubeObject, KubeTransport } from '../lib/kube/client.ts';
 import { reconcileChildren } from '../lib/reconcile/children.ts';
-import type { Sandbox } from '../test/sandbox/operator.ts';
+import type { KnativeSandbox } from '../test/sandbox/real-knative.ts';
 import { apiServerEvent } from '../test/e2e/sandbox.ts';
 import { readStreamer } from '../test/reconcile/helpers.ts';
 import type { Cluster } from '../test/cluster/index.ts';
@@ -23,7 +22,7 @@ const FUNCTIONS = ['reconcile-children', 'push-config', 'probe-status'] as const
 
 export type ReconcileBenchOptions = {
   cluster: Cluster;
-  sandbox: Sandbox;
+  sandbox: KnativeSandbox;
   kube: KubeClient;
   transport: KubeTransport;
   /** Sequential creates measured one at a time. */
@@ -57,7 +56,7 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
     rows: [
       ['floor: Streamer create → its watch event (direct watch)', String(floor.n), ms(floor.p50), ms(floor.p99), ms(floor.min), ms(floor.max), '1.0×'],
       ['create → all seven children exist (event path)', String(latency.n), ms(latency.p50), ms(latency.p99), ms(latency.min), ms(latency.max), ratio(latency.p50, floor.p50)],
-      ['… of which: create → reconcile-children starts on the `resource.add` (adapter + Broker; log time, ±1 ms)', String(delivery.n), ms(delivery.p50), ms(delivery.p99), ms(delivery.min), ms(delivery.max), ratio(delivery.p50, floor.p50)],
+      ['… of which: create → reconcile-children starts on the `resource.add` (adapter, Broker, Trigger, proxy; log time, ±1 ms)', String(delivery.n), ms(delivery.p50), ms(delivery.p99), ms(delivery.min), ms(delivery.max), ratio(delivery.p50, floor.p50)],
       [`… of which: the \`resource.add\` handler (its durationMs, to its last request; ${median(sequential.addRequests)} API requests, children in three waves)`, String(handler.n), ms(handler.p50), ms(handler.p99), ms(handler.min), ms(handler.max), ratio(handler.p50, floor.p50)],
       [`${flood} at once: each Streamer's create → its children`, String(burst.perStreamer.n), ms(burst.perStreamer.p50), ms(burst.perStreamer.p99), ms(burst.perStreamer.min), ms(burst.perStreamer.max), '–'],
     ],
@@ -66,8 +65,8 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
     head: ['measure', 'value'],
     rows: [
       [`${flood} Streamers created at once (${burst.concurrency} POSTs in flight): first POST → last Streamer's children`, `${ms(burst.convergeMs)} ms`],
-      ['… → the Broker idle (every event of the burst handled)', `${ms(burst.quietMs)} ms`],
-      ['Broker deliveries during the burst (all Triggers)', `${burst.deliveries} (${(burst.deliveries / flood).toFixed(1)} per Streamer)`],
+      ['… → deliveries quiet (no request at the delivery proxy for 2 s: every event of the burst answered)', `${ms(burst.quietMs)} ms`],
+      ['deliveries during the burst (all Triggers, seen at the delivery proxy)', `${burst.deliveries} (${(burst.deliveries / flood).toFixed(1)} per Streamer)`],
       ['deliveries that failed (non-2xx after retries) / dead-lettered', `${burst.failed} / ${burst.deadLettered}`],
     ],
   });
@@ -87,7 +86,7 @@ export async function benchReconcileChildren(options: ReconcileBenchOptions): Pr
     rows: [
       ['`reconcileChildren()` on an unchanged Streamer (counting client, median of 5)', String(direct.reads), String(direct.writes), tallyText(direct.tally), ms(direct.ms)],
       ...viaEvents.map((v) => [
-        `\`${v.fn}\` function, one \`resource.update\` of the unchanged Streamer (its log line)`, String(v.reads), String(v.writes),
+        `\`${v.fn}\` function, one \`resource.update\` of the unchanged Streamer published to the Broker (its log line)`, String(v.reads), String(v.writes),
         `${v.skipped ? `skipped: ${v.skipped}; ` : ''}(+1 read of the Streamer by the event intake, not in the log count)`, ms(v.durationMs),
       ]),
     ],
@@ -140,10 +139,9 @@ async function sequentialCreates({ cluster, sandbox, kube, transport, samples, p
       const done = await tracker.waitChildren(name, 30_000);
       latencyMs.push(done - started);
       floorMs.push(tracker.streamerSeenAt(name)! - started);
-      // Let this Streamer's own follow-up events (children, Pod) finish before the next sample.
-      await sandbox.broker.idle(30_000);
-      await new Promise((r) => setTimeout(r, 300));
-      await sandbox.broker.idle(30_000);
+      // Let this Streamer's own follow-up events (children, Pod) finish before the next sample:
+      // 1 s without a request at the delivery proxy.
+      await sandbox.broker.idle(30_000, 1_000);
       if ((i + 1) % 10 === 0) progress(`reconcile-children: ${i + 1}/${samples} sequential creates`);
     }
   } finally {
@@ -154,7 +152,7 @@ async function sequentialCreates({ cluster, sandbox, kube, transport, samples, p
   const deliveryMs: number[] = [];
   const handlerMs: number[] = [];
   const addRequests: number[] = [];
-  const lines = await readLines(sandbox.functions.logDir, 'reconcile-children');
+  const lines = await readLines(sandbox.functionLogs(), 'reconcile-children');
   for (const name of names) {
     const line = lines.find((l) => l.eventType === 'dev.knative.apiserver.resource.add' && l.streamer === `${namespace}/${name}`);
     if (!line || line.durationMs === undefined) continue;
@@ -180,16 +178,20 @@ async function unchangedDirect(kube: KubeClient, namespace: string, name: string
   return { tally: last, reads: sum(last.reads), writes: sum(last.writes), ms: median(runs.map((r) => r.ms)) };
 }
 
-/** One resource.update of the unchanged Streamer to each function; reads/writes from its log line. */
-async function unchangedViaEvents(sandbox: Sandbox, kube: KubeClient, namespace: string, name: string) {
+/**
+ * One resource.update of the unchanged Streamer, published to the Broker from inside the sealed
+ * network (the host never dials it): its Triggers deliver it to all three functions, and each
+ * one's reads/writes come from its log line for that event id.
+ */
+async function unchangedViaEvents(sandbox: KnativeSandbox, kube: KubeClient, namespace: string, name: string) {
   const object = (await readStreamer(kube, namespace, name)) as unknown as KubeObject;
   const results: { fn: string; reads: number; writes: number; durationMs: number; skipped?: string }[] = [];
+  const event = apiServerEvent('dev.knative.apiserver.resource.update', object, object, randomUUID());
+  const { status, answer } = await sandbox.publish(event);
+  if (status !== 202) throw new Error(`the Broker answered ${status} ${answer} to an unchanged Streamer's event`);
   for (const fn of FUNCTIONS) {
-    const event = apiServerEvent('dev.knative.apiserver.resource.update', object, object, randomUUID());
-    const response = await request(`${sandbox.functions.urls[fn]}/${fn}`, { method: 'POST', headers: event.headers, body: event.body });
-    await response.body.text();
-    if (response.statusCode !== 204) throw new Error(`${fn} answered ${response.statusCode} to an unchanged Streamer's event`);
-    const line = await lineOf(sandbox.functions.logDir, fn, event.headers['ce-id']);
+    const line = await lineOf(sandbox.functionLogs, fn, event.headers['ce-id']);
+    if (line.status !== 204) throw new Error(`${fn} answered ${line.status} to an unchanged Streamer's event`);
     const skipped = typeof line.result?.skipped === 'string' ? line.result.skipped : undefined;
     results.push({ fn, reads: Number(line.result?.reads ?? Number.NaN), writes: Number(line.result?.writes ?? Number.NaN), durationMs: line.durationMs ?? Number.NaN, ...(skipped ? { skipped } : {}) });
   }

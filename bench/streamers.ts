@@ -3,7 +3,7 @@
 // on a node of the bench cluster, with the license Secret it refers to.
 import type { KubeClient, KubeObject, KubeTransport } from '../lib/kube/client.ts';
 import type { Cluster } from '../test/cluster/index.ts';
-import type { Sandbox } from '../test/sandbox/operator.ts';
+import type { KnativeSandbox } from '../test/sandbox/real-knative.ts';
 import { STREAMER_API_VERSION, STREAMER_KIND } from '../lib/schema/streamer.ts';
 import { quickstartManifest } from '../test/fixtures/streamers.ts';
 
@@ -25,7 +25,7 @@ export async function createLicenseSecret(kube: KubeClient, namespace: string): 
 /** What a many-Streamer bench runs against, and where it reports progress. */
 export type BenchRun = {
   cluster: Cluster;
-  sandbox: Sandbox;
+  sandbox: KnativeSandbox;
   kube: KubeClient;
   transport: KubeTransport;
   count: number;

@@ -27,10 +27,12 @@ export function apiServerEvent(type: string, object: { apiVersion: string; kind:
  * cluster: Broker, Triggers, ApiServerSources and PingSource from `kubectl apply -k knative/`,
  * the ksvc stand-in with `replicas` replicas, the tests' delivery proxy in front of it (chaos:
  * every delivery duplicated and delayed), the media-server doubles run as the streamer Pods.
+ * `nodes`: the kwok nodes (@default just `stream-node`); `sharedMedia`: one media-double process
+ * serves every streamer Pod (startCluster's, for hundreds of Pods); `log`: progress lines (@default stderr).
  */
-export async function useRealSandbox(options: { chaos?: { maxDelayMs: number }; replicas?: number } = {}): Promise<{ cluster: Cluster; sandbox: KnativeSandbox & { stop(): Promise<void> } }> {
-  const log = (line: string) => process.stderr.write(`${line}\n`);
-  const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: ['stream-node'], alongside: installEventing(log) });
+export async function useRealSandbox(options: { chaos?: { maxDelayMs: number }; replicas?: number; nodes?: string[]; sharedMedia?: boolean; log?: (line: string) => void } = {}): Promise<{ cluster: Cluster; sandbox: KnativeSandbox & { stop(): Promise<void> } }> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const cluster = await startCluster({ network: 'sealed', crdDirs: [join(repoRoot, 'crds')], nodes: options.nodes ?? ['stream-node'], sharedMedia: options.sharedMedia ?? false, alongside: installEventing(log), log });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= cluster.stop());
   process.once('beforeExit', () => void stop());
