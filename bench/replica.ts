@@ -21,6 +21,12 @@
 //
 //   node bench/replica.ts            (root or rootless; after npm run build; prints the steps as JSON, writes nothing)
 //   BENCH_KCM_ARGS='--kube-api-qps=200 --kube-api-burst=300' adds controller-manager flags (the floor, section 5)
+//   BENCH_IMC_ASYNC=1 gives the Broker's InMemoryChannel an asynchronous fan-out (the annotation
+//     messaging.knative.dev/async-handler=true, then the IMC dispatcher restarted: it reads the
+//     annotation only when it builds the channel's handler). The channel then answers the ingress
+//     once it has the event, as a broker on a persistent channel (Kafka) answers once the event is
+//     stored. By default the fan-out is synchronous, and each ApiServerSource adapter sends one
+//     event at a time, so it waits for the slowest Trigger's subscriber before sending the next.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadavg } from 'node:os';
@@ -161,6 +167,13 @@ async function mediaCalls(namespace: string): Promise<number> {
 }
 
 const namespace = await cluster.createNamespace('bench-replica');
+if (process.env.BENCH_IMC_ASYNC === '1') {
+  const channel = `inmemorychannel.messaging.knative.dev/streamer-operator-kne-trigger`;
+  await cluster.kubectl.ok(['annotate', '--overwrite', '-n', OPERATOR_NAMESPACE, channel, 'messaging.knative.dev/async-handler=true']);
+  await cluster.kubectl.ok(['delete', 'pod', '-n', 'knative-eventing', '-l', 'messaging.knative.dev/channel=in-memory-channel,messaging.knative.dev/role=dispatcher', '--wait=true']);
+  await cluster.kubectl.ok(['rollout', 'status', 'deployment/imc-dispatcher', '-n', 'knative-eventing', '--timeout=120s']);
+  progress(`async fan-out on ${channel}; the IMC dispatcher restarted`);
+}
 await sandbox.sourcesWatch(namespace);
 await createLicenseSecret(kube, namespace);
 const tracker = await trackChildren({ transport, namespace });
