@@ -329,14 +329,19 @@ export async function startKubelet(options: {
     const file = join(host.dir, `${uid}.json`);
     await host.network.addAddress(ip);
     const served = host.answer(uid, ['pod-serving', 'pod-failed'], 30_000);
-    await writeFile(`${file}.tmp`, JSON.stringify({ uid, name, ip, env, mounts: containerMounts(container, files) }));
-    await rename(`${file}.tmp`, file);
+    served.catch(() => undefined); // awaited below; a failed hand-over must not reject unwatched
     const unhand = async () => {
       const stopped = host.answer(uid, ['pod-stopped'], 10_000).catch(() => undefined);
       await rm(file, { force: true });
       await stopped;
       await host.network.removeAddress(ip);
     };
+    await writeFile(`${file}.tmp`, JSON.stringify({ uid, name, ip, env, mounts: containerMounts(container, files) }))
+      .then(() => rename(`${file}.tmp`, file))
+      .catch(async (error: Error) => {
+        await unhand();
+        throw error;
+      });
     const answer = await served.catch(async (error: Error) => {
       await unhand();
       throw error;

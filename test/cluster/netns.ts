@@ -252,7 +252,8 @@ export async function createSealedNetwork(): Promise<SealedNetwork> {
     const base = await newNamespace(`${name}-host${key}`, `host network ${key}`);
     const host: HostNetwork = {
       ...base,
-      addAddress: async (address) => void (await ip(['-n', base.name, 'addr', 'add', `${address}/32`, 'dev', 'eth0'])),
+      // replace: idempotent, so a start retried after a failed one does not trip over its own address.
+      addAddress: async (address) => void (await ip(['-n', base.name, 'addr', 'replace', `${address}/32`, 'dev', 'eth0'])),
       removeAddress: async (address) => void (await ip(['-n', base.name, 'addr', 'del', `${address}/32`, 'dev', 'eth0']).catch(() => '')),
     };
     try {
