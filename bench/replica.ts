@@ -39,6 +39,7 @@ import { waitFor } from '../test/cluster/wait.ts';
 import { STANDIN_SUFFIX } from '../test/sandbox/knative-service.ts';
 import { installEventing, OPERATOR_NAMESPACE, startKnativeSandbox } from '../test/sandbox/real-knative.ts';
 import { trackChildren } from './children.ts';
+import { memoryOf } from './processes.ts';
 import { cpuSeconds, pidsIn, processName, rssKb, sandboxPids } from './sandbox-processes.ts';
 import { ms } from './stats.ts';
 import { benchStreamer, createLicenseSecret } from './streamers.ts';
@@ -98,7 +99,6 @@ const peakKb = new Map<number, number>();
 const sampler = setInterval(() => {
   for (const r of replicas) peakKb.set(r.pid, Math.max(peakKb.get(r.pid) ?? 0, rssKb(r.pid)));
 }, 100);
-const hwmKb = async (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8').catch(() => ''))?.[1] ?? 0);
 
 /** CPU seconds so far of every process of the sandbox, summed by program. */
 function cpuByProgram(): Record<string, number> {
@@ -264,7 +264,7 @@ try {
       count, created: names.length, childrenMs: childrenAt - first, convergedMs: convergedAt - first, convergedP50Ms: trueAt[Math.floor(trueAt.length / 2)], repairTicks: ticks,
       deliveries, refused: lines.slice(fromLine).filter((l) => l.outcome === 'refused').length, events: stepLines.length, coalesced: stepLines.filter((l) => l.result?.['coalesced'] === true).length, reads: sum('reads'), writes: sum('writes'),
       cpu, api,
-      burstPeakMb, restMb: replicas.map((r) => rssKb(r.pid) / 1024), hwmMb: await Promise.all(replicas.map(async (r) => (await hwmKb(r.pid)) / 1024)),
+      burstPeakMb, restMb: replicas.map((r) => rssKb(r.pid) / 1024), hwmMb: await Promise.all(replicas.map(async (r) => (await memoryOf(r.pid)).hwmKb / 1024)),
       tick: { wallMs: settled.wallMs, apiEveryClient: apiTick, byFunction: settled.resync.map((l) => ({ fn: l.function, replica: l['replica'], streamers: l['streamers'], differing: l['differing'], lists: l['lists'], reads: l['reads'], writes: l['writes'], durationMs: l['durationMs'] })) },
       mediaDuring, load: loadavg().map((n) => n.toFixed(1)).join(' / '),
     };

@@ -468,10 +468,10 @@ export async function installServingCrds(kubectl: Kubectl, runDir: string): Prom
 }
 
 /**
- * Until every CRD is Established. `kubectl wait` fails outright on a CRD whose status has no
- * conditions yet (just created, on a loaded machine), so it is retried within the bound.
+ * Until every CRD (or the CRDs named) is Established. `kubectl wait` fails outright on a CRD
+ * whose status has no conditions yet (just created, on a loaded machine), so it is retried
+ * within the bound.
  */
-/** Until every CRD (or the CRDs named) is Established. */
 export async function waitCrdsEstablished(kubectl: Kubectl, names?: readonly string[]): Promise<void> {
   const which = names ? ['crd', ...names] : ['crd', '--all'];
   await waitFor('CRDs Established', async () => {

@@ -24,7 +24,7 @@ export async function startPodInformer<T extends { metadata: { uid: string } }>(
   const byUid = new Map<string, T>();
   let resourceVersion = '';
   let stopped = false;
-  let abort = new AbortController();
+  const abort = new AbortController();
   const get = async (path: string) =>
     request(`${transport.server}${path}`, { dispatcher: transport.dispatcher, headers: { ...(await transport.headers()), accept: 'application/json' }, signal: abort.signal });
 
@@ -92,7 +92,6 @@ export async function startPodInformer<T extends { metadata: { uid: string } }>(
     stop() {
       stopped = true;
       abort.abort();
-      abort = new AbortController();
     },
   };
 }
