@@ -28,12 +28,12 @@ import { setCondition } from '../status/set-condition.ts';
 import { configHash } from './config-hash.ts';
 import { EditAuthUnavailableError, readEditAuth, type EditAuthValue } from './edit-auth-source.ts';
 import { saveConfig, type MediaSettings, type PushResult } from './save.ts';
-import { findStreamerPod, type StreamerPod } from './streamer-pod.ts';
+import { findStreamerPod, isStarting, type StreamerPod } from './streamer-pod.ts';
 
 /** Field manager of StreamerConfigSaved and status.configPush. */
 export const PUSH_CONFIG_FIELD_MANAGER = 'streamer-operator-push-config';
 
-export type PushReason = PushResult['reason'] | 'PodNotReady' | 'EditAuthUnavailable' | 'Superseded';
+export type PushReason = PushResult['reason'] | 'PodNotReady' | 'ServerStarting' | 'EditAuthUnavailable' | 'Superseded';
 
 export type PushOutcome = {
   status: Condition['status'];
@@ -55,10 +55,11 @@ const MAX_PUSH_ROUNDS = 5;
 /**
  * Pushes the Streamer's config to its Pod when needed and sets StreamerConfigSaved:
  * True (saved, HTTP 200), False (403 Forbidden, 401 Unauthorized, 400 ConfigInvalid with the
- * server's line and column), Unknown (5xx, timeout, unreachable, odd answers; also PodNotReady,
- * EditAuthUnavailable and EditAuthInvalid, which are not thrown: a Pod or Secret event, or the
- * resync tick, brings the function back). observedGeneration is the Streamer's generation; an
- * Event is recorded on each transition.
+ * server's line and column), Unknown (5xx, timeout, unreachable, odd answers; ServerStarting
+ * when unreachable in its first seconds, see isStarting; also PodNotReady, EditAuthUnavailable
+ * and EditAuthInvalid, which are not thrown: a Pod or Secret event, or the resync tick, brings
+ * the function back). observedGeneration is the Streamer's generation; an Event is recorded
+ * on each transition.
  * @throws TransientError after recording an Unknown the media server caused, so the event is
  *   redelivered with backoff (recovery needs no new edit); StatusConflictError when the
  *   Streamer changed before the status could be written (re-read and call again; nothing
@@ -122,12 +123,15 @@ export async function pushConfig({
     if (decision.kind === 'record') return record(current, decision.input, decision.configPush, false);
     const { text, target } = decision;
 
-    let result: PushResult;
+    let result: Omit<PushResult, 'reason'> & { reason: PushReason };
     if (saved && sameTarget(saved.target, target)) {
       result = saved.result; // saved by this run a moment ago, then checked against a later read
     } else {
-      result = await saveConfig({ text, podIP: decision.podIP, editAuth: editAuth?.value ?? '', media });
-      if (result.status === 'True') saved = { target, result };
+      const attempt = await saveConfig({ text, podIP: decision.podIP, editAuth: editAuth?.value ?? '', media });
+      if (attempt.status === 'True') saved = { target, result: attempt };
+      result = attempt.reason === 'Unreachable' && pod.kind === 'running' && isStarting(pod, now ?? new Date())
+        ? { status: 'Unknown', reason: 'ServerStarting', message: `The media server in Pod ${pod.name} is starting and does not accept connections yet; the push will be retried` }
+        : attempt;
     }
 
     if (result.status === 'True') {
@@ -215,11 +219,12 @@ export function decidePush({
 }
 
 /**
- * A Pod that is not running yet is progress, not a fault (every create passes through it):
- * Normal. Failed saves, refused credentials and unreachable servers need a person: Warning.
+ * A Pod that is not running yet, or whose server is still opening its listener, is progress,
+ * not a fault (every create and restart passes through both): Normal. Failed saves, refused
+ * credentials and servers unreachable after their start need a person: Warning.
  */
 function pushEventType(condition: Condition): 'Normal' | 'Warning' {
-  return condition.status === 'True' || condition.reason === 'PodNotReady' ? 'Normal' : 'Warning';
+  return condition.status === 'True' || condition.reason === 'PodNotReady' || condition.reason === 'ServerStarting' ? 'Normal' : 'Warning';
 }
 
 /** The last attempt reached a final answer (True or False) for exactly this text, Pod and credentials. */

@@ -3,6 +3,7 @@
 // replicas of the ksvc stand-in); the media-server double runs as the streamer Pod.
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { STARTING_GRACE_MS } from '../../lib/push-config/streamer-pod.ts';
 import { namespacePerTest } from '../cluster/namespaces.ts';
 import { waitFor } from '../cluster/wait.ts';
 import { quickstartManifest } from '../fixtures/streamers.ts';
@@ -101,6 +102,10 @@ test('a server answering 500 is Unknown, then True after recovery without any ne
 
 test('a server that is down is Unknown, then True once it is back', async () => {
   const ns = await createQuickstart('e2e-st-down');
+  // Past the window in which a server that refuses connections is still starting (ServerStarting).
+  const started = await cluster.kubectl.json<{ status: { containerStatuses: { state: { running?: { startedAt: string } } }[] } }>(['get', 'pod', 'simple-streamer-0', '-n', ns]);
+  const startedAt = Date.parse(started.status.containerStatuses[0]?.state.running?.startedAt ?? '');
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, startedAt + STARTING_GRACE_MS - Date.now())));
   await sandbox.media.pause(ns, 'simple-streamer-0');
   await patchSpec(ns, { configExtra: { 'down.conf': 'stream down {\n  input fake://fake;\n}\n' } });
   const { condition: unknown } = await condition(ns, 'StreamerConfigSaved', (c) => c.status === 'Unknown');

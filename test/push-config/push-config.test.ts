@@ -11,6 +11,7 @@ import { renderMediaServerConfig } from '../../lib/k8s/media-server-config.ts';
 import { probeStatus } from '../../lib/probe-status/probe-status.ts';
 import { configHash } from '../../lib/push-config/config-hash.ts';
 import { isSettled, pushConfig, type PushOutcome } from '../../lib/push-config/push-config.ts';
+import { findStreamerPod, STARTING_GRACE_MS } from '../../lib/push-config/streamer-pod.ts';
 import type { Condition } from '../../lib/schema/condition.ts';
 import type { Streamer } from '../../lib/schema/streamer.ts';
 import { useCluster } from '../cluster/shared.ts';
@@ -182,12 +183,20 @@ hot('the server answers 500 → Unknown/ServerError and a TransientError; the ne
   assert.is(condition?.lastTransitionTime, '2030-01-01T03:00:00Z');
 });
 
-hot('the server down → Unknown/Unreachable and a TransientError; up again → True', async () => {
+hot('a server not listening in its first seconds → Unknown/ServerStarting (Normal); still not after them → Unreachable (Warning); both retried; up again → True', async () => {
   await double.stop();
   const streamer = await patchSpec(admin, await fresh(), { logLevel: 'info' });
-  const failed = await push(streamer);
-  assert.instance(failed.error, TransientError);
+  const running = await findStreamerPod({ kube: admin, streamer });
+  assert.ok(running.kind === 'running' && running.startedAt, 'kwok says when the container started');
+  const startedAt = Date.parse(running.kind === 'running' ? running.startedAt ?? '' : '');
+  const starting = await push(streamer, new Date(startedAt + 1_000));
+  assert.instance(starting.error, TransientError);
+  expectCondition(savedOf(await fresh()), 'Unknown', 'ServerStarting');
+  const down = await push(await fresh(), new Date(startedAt + STARTING_GRACE_MS + 1_000));
+  assert.instance(down.error, TransientError);
   expectCondition(savedOf(await fresh()), 'Unknown', 'Unreachable');
+  const events = (await eventsAbout(admin, await fresh(), 'Push')).slice(-2);
+  assert.equal(events.map((e) => [e.reason, e.type]), [['ServerStarting', 'Normal'], ['Unreachable', 'Warning']]);
   await startDouble(editAuth, streamer);
   const recovered = await push();
   assert.is(recovered.outcome?.status, 'True');
