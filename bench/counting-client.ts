@@ -22,6 +22,10 @@ export function countingClient(kube: KubeClient): { kube: KubeClient; tally: Tal
       add(tally.reads, `LIST ${query.kind}`);
       return kube.listPage(query);
     },
+    streamPage(query, each) {
+      add(tally.reads, `LIST ${query.kind}`);
+      return kube.streamPage(query, each);
+    },
     apply(object: KubeObject, options) {
       add(tally.writes, `APPLY ${object.kind}${options?.subresource ? `/${options.subresource}` : ''}`);
       return kube.apply(object, options);

@@ -12,6 +12,7 @@
 // and counting): the one place to wrap for rate limiting or in-flight bounds.
 import { request, type Dispatcher } from 'undici';
 import { KubeApiError, KubeNetworkError } from './errors.ts';
+import { createListSplitter } from './list-items.ts';
 import { resourceOf, resourcePath } from './resources.ts';
 
 export type KubeObject = {
@@ -105,6 +106,12 @@ export type KubeClient = {
      */
     metadataOnly?: boolean;
   }): Promise<{ items: T[]; continue?: string }>;
+  /**
+   * listPage without holding the page: each item goes to `each` as soon as it has arrived and
+   * been parsed (lib/kube/list-items.ts), so only one item is held at a time. Resolves with the
+   * count and the next page's token once the body has ended.
+   */
+  streamPage<T extends KubeObject = KubeObject>(query: PageQuery, each: (item: T) => void): Promise<{ count: number; continue?: string }>;
   /** Server-side apply under the client's field manager; `force` takes over conflicting fields. */
   apply<T extends KubeObject = KubeObject>(
     object: KubeObject,
@@ -124,6 +131,9 @@ export type KubeClient = {
   stats(): RequestStats;
 };
 
+/** A page of a list (listPage's and streamPage's query). */
+export type PageQuery = Parameters<KubeClient['listPage']>[0];
+
 export type KubeRequest = {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
@@ -136,10 +146,20 @@ export type KubeRequest = {
 export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
 export type KubeResponse = { statusCode: number; headers: Record<string, string | string[] | undefined>; text: string };
 
-/** One HTTP exchange with the API server; network failures become KubeNetworkError. */
-export async function send(transport: KubeTransport, { method, path, body, accept = 'application/json' }: KubeRequest, timeoutMs: number): Promise<KubeResponse> {
+/**
+ * One HTTP exchange with the API server; network failures become KubeNetworkError. With
+ * `sink`, a successful (< 400) response's body goes to it chunk by chunk as it arrives and
+ * `text` is empty; what `sink` throws ends the exchange and is rethrown as it is.
+ */
+export async function send(
+  transport: KubeTransport,
+  { method, path, body, accept = 'application/json' }: KubeRequest,
+  timeoutMs: number,
+  sink?: (chunk: Uint8Array) => void,
+): Promise<KubeResponse> {
   const headers: Record<string, string> = { ...(await transport.headers()), accept };
   if (body) headers['content-type'] = body.type;
+  const failed: { error?: unknown } = {};
   try {
     const response = await request(`${transport.server}${path}`, {
       method,
@@ -149,8 +169,20 @@ export async function send(transport: KubeTransport, { method, path, body, accep
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,
     });
-    return { statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };
+    if (!sink || response.statusCode >= 400) return { statusCode: response.statusCode, headers: response.headers, text: await response.body.text() };
+    for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+      try {
+        sink(chunk);
+      } catch (error) {
+        failed.error = error;
+        response.body.destroy();
+        break;
+      }
+    }
+    if ('error' in failed) throw failed.error;
+    return { statusCode: response.statusCode, headers: response.headers, text: '' };
   } catch (cause) {
+    if ('error' in failed && cause === failed.error) throw cause;
     throw new KubeNetworkError(`${method} ${path} could not reach the API server: ${(cause as Error).message}`, { cause });
   }
 }
@@ -193,12 +225,13 @@ export function createKubeClient({
 }): KubeClient {
   const counts = { reads: 0, writes: 0, throttled: 0 };
 
-  async function call(method: KubeRequest['method'], path: string, body?: { type: string; data: string }, accept?: string) {
+  /** One request with its retries; the parsed body, or undefined when `sink` took it (see send). */
+  async function call(method: KubeRequest['method'], path: string, body?: { type: string; data: string }, accept?: string, sink?: (chunk: Uint8Array) => void) {
     for (let attempt = 0; ; attempt++) {
       if (method === 'GET') counts.reads++;
       else counts.writes++;
-      const response = await send(transport, { method, path, ...(body ? { body } : {}), ...(accept ? { accept } : {}) }, timeoutMs);
-      if (response.statusCode < 400) return JSON.parse(response.text) as unknown;
+      const response = await send(transport, { method, path, ...(body ? { body } : {}), ...(accept ? { accept } : {}) }, timeoutMs, sink);
+      if (response.statusCode < 400) return sink ? undefined : (JSON.parse(response.text) as unknown);
       // The API server sends 429 when priority and fairness (or max-in-flight) rejects a request
       // before running it, so any verb may be sent again; client-go also retries a 5xx that
       // carries Retry-After (an overloaded or starting server).
@@ -217,6 +250,27 @@ export function createKubeClient({
 
   const pathOf = (key: { apiVersion: string; kind: string; namespace?: string; name?: string }, subresource?: string) =>
     resourcePath(resourceOf(key.apiVersion, key.kind), { namespace: key.namespace, name: key.name, subresource });
+
+  /** streamPage of the KubeClient (see there). */
+  async function streamPage<T extends KubeObject>(query: PageQuery, each: (item: T) => void) {
+    const params = new URLSearchParams({ limit: String(query.limit) });
+    if (query.labelSelector) params.set('labelSelector', query.labelSelector);
+    if (query.continue) params.set('continue', query.continue);
+    const accept = query.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
+    let count = 0;
+    const splitter = createListSplitter((text) => {
+      // List items carry no apiVersion/kind (a PartialObjectMetadataList's say PartialObjectMetadata): set the listed kind's.
+      const item = JSON.parse(text) as T;
+      item.apiVersion = query.apiVersion;
+      item.kind = query.kind;
+      count++;
+      each(item);
+    });
+    await call('GET', `${pathOf(query)}?${params}`, undefined, accept, (chunk) => splitter.write(chunk));
+    // An empty PartialObjectMetadataList comes as `"items": null` (its Go slice has no omitempty): no item, no error.
+    const token = (splitter.end() as { metadata?: { continue?: string } }).metadata?.continue;
+    return token ? { count, continue: token } : { count };
+  }
 
   return {
     fieldManager,
@@ -247,16 +301,12 @@ export function createKubeClient({
       // List items carry no apiVersion/kind; restore them so they can be passed on as objects.
       return items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
     },
-    async listPage<T extends KubeObject>(query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; limit: number; continue?: string; metadataOnly?: boolean }) {
-      const params = new URLSearchParams({ limit: String(query.limit) });
-      if (query.labelSelector) params.set('labelSelector', query.labelSelector);
-      if (query.continue) params.set('continue', query.continue);
-      const accept = query.metadataOnly ? METADATA_LIST_ACCEPT : undefined;
-      const list = (await call('GET', `${pathOf(query)}?${params}`, undefined, accept)) as { items: T[] | null; metadata?: { continue?: string } };
-      // An empty PartialObjectMetadataList comes as `"items": null` (its Go slice has no omitempty).
-      const items = (list.items ?? []).map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
-      return list.metadata?.continue ? { items, continue: list.metadata.continue } : { items };
+    async listPage<T extends KubeObject>(query: PageQuery) {
+      const items: T[] = [];
+      const page = await streamPage<T>(query, (item) => items.push(item));
+      return page.continue ? { items, continue: page.continue } : { items };
     },
+    streamPage,
     async apply<T extends KubeObject>(
       object: KubeObject,
       options: { force?: boolean; subresource?: 'status'; fieldManager?: string } = {},

@@ -4,8 +4,9 @@
 // make of them, and run the function's work only for those. An unchanged cluster therefore
 // costs O(kinds × pages) reads, zero writes and zero media-server calls.
 //
-// Memory stays bounded by one page: each listed object is reduced at once to what the
-// decision needs (`keep`), and the page is dropped. Secret values are never kept.
+// Memory stays bounded by one item, whatever the page size: pages are streamed
+// (KubeClient.streamPage), each listed object is reduced at once to what the decision needs
+// (`keep`) and dropped. Secret values are never kept.
 import type { KubeClient, KubeObject } from '../kube/client.ts';
 import { MANAGED_BY_LABEL } from '../k8s/meta.ts';
 import { Streamer, STREAMER_API_VERSION, STREAMER_KIND } from '../schema/streamer.ts';
@@ -41,10 +42,14 @@ export type ResyncPlan = {
   invalid: { namespace?: string; name?: string; issues: string[] }[];
 };
 
-/** Items per list page: a few hundred objects parsed at a time at most. */
-export const DEFAULT_PAGE_SIZE = 500;
+/**
+ * Items per list page. The pages are streamed, so their size costs the API server (one request
+ * holds this many objects), not the replica: 2000 lists a kind of up to 1999 objects in one
+ * request (a page that comes back full brings a token, so 2000 matches take two).
+ */
+export const DEFAULT_PAGE_SIZE = 2000;
 
-/** Lists every page of `kind` (by `labelSelector`), handing each item to `each` as it comes. */
+/** Lists every page of `kind` (by `labelSelector`), handing each item to `each` as it arrives. */
 export async function forEachListed(
   kube: KubeClient,
   query: { apiVersion: string; kind: string; namespace?: string; labelSelector?: string; metadataOnly?: boolean },
@@ -54,9 +59,8 @@ export async function forEachListed(
   let token: string | undefined;
   let pages = 0;
   do {
-    const page = await kube.listPage({ ...query, limit: pageSize, ...(token ? { continue: token } : {}) });
+    const page = await kube.streamPage({ ...query, limit: pageSize, ...(token ? { continue: token } : {}) }, each);
     pages++;
-    for (const item of page.items) each(item);
     token = page.continue;
   } while (token);
   return pages;

@@ -58,6 +58,30 @@ paging('a metadata-only page carries each object\'s metadata and no data, and pa
   assert.equal(full.items[0]?.data, { key: 'value' }, 'the same list in full has it');
 });
 
+paging('streamPage hands over each item of a page with the listed kind and returns the next page\'s token; what `each` throws comes out as it is', async () => {
+  const kube = createKubeClient({ transport: admin, fieldManager: 'client-test' });
+  const names: string[] = [];
+  const first = await kube.streamPage({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20 }, (item) => {
+    assert.equal([item.apiVersion, item.kind], ['v1', 'ConfigMap']);
+    names.push(item.metadata.name);
+  });
+  assert.is(first.count, 20);
+  assert.ok(first.continue);
+  const rest = await kube.streamPage({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20, continue: first.continue! }, (item) => names.push(item.metadata.name));
+  assert.equal(rest, { count: 3 });
+  assert.equal(names, Array.from({ length: 23 }, (_, i) => `paged-${String(i).padStart(2, '0')}`));
+  const stop = new Error('enough');
+  try {
+    await kube.streamPage({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 20 }, () => {
+      throw stop;
+    });
+    assert.unreachable('the error of `each` ends the page');
+  } catch (error) {
+    assert.is(error, stop);
+  }
+  assert.is((await kube.listPage({ apiVersion: 'v1', kind: 'ConfigMap', namespace, labelSelector: 'paged=yes', limit: 5 })).items.length, 5, 'the client goes on');
+});
+
 const strict = suite('strict field validation on applies');
 
 strict('a misspelled field in a created or patched object is refused with its name, not dropped', async () => {
