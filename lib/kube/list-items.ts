@@ -58,21 +58,31 @@ export function createListSplitter(onItem: (text: string) => void): ListSplitter
       if (itemParts.length > 0 || (inItems && depth >= 3)) itemStart = 0;
       if (keyStart !== undefined) keyStart = 0;
       for (let i = 0; i < chunk.length; i++) {
-        const byte = chunk[i]!;
         if (inString) {
-          if (escaped) escaped = false;
-          else if (byte === BACKSLASH) escaped = true;
-          else if (byte === QUOTE) {
-            inString = false;
-            if (keyStart !== undefined) {
-              keyParts.push(chunk.subarray(keyStart, i));
-              lastKey = decoder.decode(concat(keyParts));
-              keyParts = [];
-              keyStart = undefined;
-            }
+          // Most of a list is string content: jump to the next quote and look back for escapes.
+          if (escaped) {
+            escaped = false;
+            continue;
+          }
+          // Bytes from `i` on are unread string content, so a run of backslashes is counted back to `i` only.
+          const from = i;
+          const quote = chunk.indexOf(QUOTE, from);
+          if (quote === -1) {
+            escaped = oddBackslashesBefore(chunk, chunk.length, from);
+            break;
+          }
+          i = quote;
+          if (oddBackslashesBefore(chunk, quote, from)) continue; // an escaped quote: the string goes on
+          inString = false;
+          if (keyStart !== undefined) {
+            keyParts.push(chunk.subarray(keyStart, i));
+            lastKey = decoder.decode(concat(keyParts));
+            keyParts = [];
+            keyStart = undefined;
           }
           continue;
         }
+        const byte = chunk[i]!;
         switch (byte) {
           case QUOTE:
             if (inItems && depth === 2) throw new ListBodyError('a list item is not a JSON object');
@@ -130,6 +140,13 @@ export function createListSplitter(onItem: (text: string) => void): ListSplitter
       return parsed as Record<string, unknown>;
     },
   };
+}
+
+/** Whether the backslashes right before `end` (back to `from`) are an odd run: the byte at `end` is escaped. */
+function oddBackslashesBefore(chunk: Uint8Array, end: number, from: number): boolean {
+  let j = end - 1;
+  while (j >= from && chunk[j] === BACKSLASH) j--;
+  return (end - 1 - j) % 2 === 1;
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

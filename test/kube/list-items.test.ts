@@ -24,14 +24,14 @@ const tricky = {
   metadata: { resourceVersion: '42', continue: 'eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ' },
   items: [
     { metadata: { name: 'a', annotations: { note: 'braces } { and brackets ] [ in a string' } } },
-    { metadata: { name: 'b', annotations: { quote: 'say \\"hi\\" \\\\', tail: 'ends in a backslash \\\\' } }, spec: { items: [{ x: 1 }, []] } },
+    { metadata: { name: 'b', annotations: { quote: 'say \\"hi\\" \\\\', tail: 'ends in a backslash \\\\', runs: '\\\\\\"\\\\\\\\"}\\\\' } }, spec: { items: [{ x: 1 }, []] } },
     { metadata: { name: 'ç', annotations: { emoji: 'caméra 📹 кадр' } }, status: { phase: 'Running', n: [1, 2.5, -3e2, true, null] } },
   ],
 };
 
 test('every chunk size gives the items JSON.parse gives, in order, and the list\'s metadata', () => {
   const text = JSON.stringify(tricky, null, 1);
-  for (const size of [1, 7, 64, text.length]) {
+  for (const size of [1, 2, 3, 7, 64, text.length]) {
     const { items, rest } = split(text, size);
     assert.equal(items, tricky.items, `chunks of ${size}`);
     assert.equal(rest, { ...tricky, items: [] }, `chunks of ${size}`);
