@@ -140,7 +140,7 @@ async function inParallel<T>(items: T[], limit: number, each: (item: T) => Promi
   }));
 }
 
-type StreamerView = KubeObject & { status?: { conditions?: { type: string; status: string }[] } };
+type StreamerView = KubeObject & { metadata: { generation?: number }; status?: { conditions?: { type: string; status: string; reason?: string; observedGeneration?: number }[] } };
 const isTrue = (s: StreamerView, t: string) => s.status?.conditions?.some((c) => c.type === t && c.status === 'True') ?? false;
 
 /** One resync tick through the Broker (the PingSource's ping; its three Triggers), and the resync lines it caused. */
@@ -223,6 +223,13 @@ try {
       }
       if (done >= count) return now;
       if (now - lastProgress >= STALL_MS) {
+        // What the stalled ones say, and whether deliveries are still queued (a backlog, not a loss).
+        const stalled = items.filter((s) => !(isTrue(s, 'StreamerReady') && isTrue(s, 'StreamerConfigSaved'))).slice(0, 10);
+        for (const s of stalled) {
+          const said = (s.status?.conditions ?? []).map((c) => `${c.type}=${c.status}/${c.reason}@${c.observedGeneration ?? '?'}`).join(' ');
+          progress(`${count}: stalled ${s.metadata.name} (generation ${s.metadata.generation}): ${said || 'no conditions'}`);
+        }
+        report('stall');
         ticks++;
         const t = await tick();
         progress(`${count}: ${done}/${count} True, none for ${ms(now - lastProgress)} ms; tick ${ticks} ${ms(t.wallMs)} ms`);
