@@ -56,10 +56,10 @@ const MAX_PUSH_ROUNDS = 5;
  * Pushes the Streamer's config to its Pod when needed and sets StreamerConfigSaved:
  * True (saved, HTTP 200), False (403 Forbidden, 401 Unauthorized, 400 ConfigInvalid with the
  * server's line and column), Unknown (5xx, timeout, unreachable, odd answers; ServerStarting
- * when unreachable in its first seconds, see isStarting; also PodNotReady, EditAuthUnavailable
- * and EditAuthInvalid, which are not thrown: a Pod or Secret event, or the resync tick, brings
- * the function back). observedGeneration is the Streamer's generation; an Event is recorded
- * on each transition.
+ * when unreachable in its first seconds, see isStarting; also PodNotReady, EditAuthUnavailable,
+ * EditAuthInvalid and ServerStarting before the startup probe passed, which are not thrown: a
+ * Pod or Secret event, or the resync tick, brings the function back). observedGeneration is
+ * the Streamer's generation; an Event is recorded on each transition.
  * @throws TransientError after recording an Unknown the media server caused, so the event is
  *   redelivered with backoff (recovery needs no new edit); StatusConflictError when the
  *   Streamer changed before the status could be written (re-read and call again; nothing
@@ -130,7 +130,7 @@ export async function pushConfig({
       const attempt = await saveConfig({ text, podIP: decision.podIP, editAuth: editAuth?.value ?? '', media });
       if (attempt.status === 'True') saved = { target, result: attempt };
       result = attempt.reason === 'Unreachable' && pod.kind === 'running' && isStarting(pod, now ?? new Date())
-        ? { status: 'Unknown', reason: 'ServerStarting', message: `The media server in Pod ${pod.name} is starting and does not accept connections yet; the push will be retried` }
+        ? { status: 'Unknown', reason: 'ServerStarting', message: startingMessage(pod) }
         : attempt;
     }
 
@@ -160,7 +160,10 @@ export async function pushConfig({
     }
 
     const outcome = await record(current, result, target, true);
-    if (result.status === 'Unknown' && result.reason !== 'EditAuthInvalid') {
+    // Not retried: a server before its startup probe (or crash-looping) comes back by the Pod's
+    // own status change (started, a restart), which is a Pod event; retries would only run out.
+    const awaitsPod = result.reason === 'ServerStarting' && pod.kind === 'running' && pod.startupPending;
+    if (result.status === 'Unknown' && result.reason !== 'EditAuthInvalid' && !awaitsPod) {
       throw new TransientError(`StreamerConfigSaved is Unknown (${result.reason}); the push will be retried`);
     }
     return outcome;
@@ -176,6 +179,12 @@ export async function pushConfig({
     await record(fresh, { status: 'Unknown', reason: 'Superseded', message: `the Streamer changed ${MAX_PUSH_ROUNDS} times while its config was being saved; it will be saved again` }, fresh.status?.configPush, true, false);
     throw new TransientError(`Streamer ${fresh.metadata.namespace}/${fresh.metadata.name} kept changing during the push; it will be retried`);
   }
+}
+
+function startingMessage(pod: Extract<StreamerPod, { kind: 'running' }>): string {
+  return pod.startupPending
+    ? `The media server in Pod ${pod.name} has not passed its startup probe and does not accept connections yet; the Pod's next status change brings the push back`
+    : `The media server in Pod ${pod.name} is starting and does not accept connections yet; the push will be retried`;
 }
 
 /** The credentials' state as far as a push decision needs it (never the value). */

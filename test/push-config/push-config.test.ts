@@ -6,6 +6,7 @@ import { Agent } from 'undici';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { TransientError } from '../../lib/events/errors.ts';
+import type { KubeObject } from '../../lib/kube/client.ts';
 import { API_PORT } from '../../lib/k8s/ports.ts';
 import { renderMediaServerConfig } from '../../lib/k8s/media-server-config.ts';
 import { probeStatus } from '../../lib/probe-status/probe-status.ts';
@@ -183,7 +184,7 @@ hot('the server answers 500 → Unknown/ServerError and a TransientError; the ne
   assert.is(condition?.lastTransitionTime, '2030-01-01T03:00:00Z');
 });
 
-hot('a server not listening in its first seconds → Unknown/ServerStarting (Normal); still not after them → Unreachable (Warning); both retried; up again → True', async () => {
+hot('a server not listening in its first seconds → Unknown/ServerStarting (Normal); still not after them → Unreachable (Warning); both retried; before its startup probe passed → ServerStarting, not retried; up again → True', async () => {
   await double.stop();
   const streamer = await patchSpec(admin, await fresh(), { logLevel: 'info' });
   const running = await findStreamerPod({ kube: admin, streamer });
@@ -197,6 +198,20 @@ hot('a server not listening in its first seconds → Unknown/ServerStarting (Nor
   expectCondition(savedOf(await fresh()), 'Unknown', 'Unreachable');
   const events = (await eventsAbout(admin, await fresh(), 'Push')).slice(-2);
   assert.equal(events.map((e) => [e.reason, e.type]), [['ServerStarting', 'Normal'], ['Unreachable', 'Warning']]);
+
+  // Before its startup probe passes (or while it crash-loops) the Pod's own status change brings
+  // the push back: recorded, not thrown, so retries cannot run out into a dead letter.
+  const podKey = { apiVersion: 'v1', kind: 'Pod', namespace, name: pod.name };
+  const setStarted = async (started: boolean) => {
+    const live = await admin.get<KubeObject & { status: { containerStatuses: Record<string, unknown>[] } }>(podKey);
+    await admin.patch(podKey, { status: { containerStatuses: live!.status.containerStatuses.map((c) => ({ ...c, started })) } }, { subresource: 'status' });
+  };
+  await setStarted(false);
+  const probing = await push(await fresh());
+  assert.is(probing.error, undefined, 'not thrown');
+  assert.equal([probing.outcome?.status, probing.outcome?.reason, probing.outcome?.pushed], ['Unknown', 'ServerStarting', true]);
+  assert.match(savedOf(await fresh())?.message ?? '', /has not passed its startup probe.*next status change/);
+  await setStarted(true);
   await startDouble(editAuth, streamer);
   const recovered = await push();
   assert.is(recovered.outcome?.status, 'True');
