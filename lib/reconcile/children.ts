@@ -157,7 +157,7 @@ async function reconcilePass(
   //    operator does not escalate), and the StatefulSet, which needs the ServiceAccount,
   //    ConfigMap, Secret and Service so its Pod never starts without them (or with someone
   //    else's: a conflict in wave 1 stops here);
-  // 3. the running Pod.
+  // 3. the running Pod (none yet when wave 2 created the StatefulSet).
   const first = aliveCheck();
   const [secret] = await Promise.all([
     wants('Secret') ? step(() => ensureLicenseStorage({ kube, streamer, random, beforeCreate: first })) : undefined,
@@ -182,7 +182,10 @@ async function reconcilePass(
     if (only === 'Pod' && !statefulSet && conflicts.length === 0) throw new FullPassNeeded();
   }
 
-  if (statefulSet && conflicts.length === 0 && (wants('StatefulSet') || wants('Pod'))) {
+  // A StatefulSet created in this pass controls no Pod yet (its controller makes or adopts one
+  // next, and that Pod's event brings the Pod step): reconcilePod would read a Pod it may not touch.
+  const justCreated = outcome.created.includes('StatefulSet');
+  if (statefulSet && conflicts.length === 0 && (wants('StatefulSet') || wants('Pod')) && !justCreated) {
     const pod = await reconcilePod(kube, streamer, statefulSet);
     outcome.podPatched = pod.patched;
     outcome.podReplaced = pod.replaced;

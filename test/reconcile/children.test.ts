@@ -8,7 +8,7 @@ import { waitFor } from '../cluster/wait.ts';
 import { reconcileChildren } from '../../lib/reconcile/children.ts';
 import { quickstartManifest, type StreamerManifest } from '../fixtures/streamers.ts';
 import { applyStreamer, childVersions, CHILD_KINDS, kubeFor, readStreamer } from './helpers.ts';
-import type { KubeObject } from '../../lib/kube/client.ts';
+import type { KubeClient, KubeObject } from '../../lib/kube/client.ts';
 
 const cluster = await useCluster();
 const kube = await kubeFor(cluster);
@@ -41,6 +41,21 @@ test('the quickstart gets all seven children with the documented names and a log
   assert.match(Buffer.from(password, 'base64').toString(), /^[^:\s]+:[A-Za-z0-9_-]{32}$/);
   const events = await cluster.kubectl.ok(['get', 'events.events.k8s.io', '-n', ns, '-o', 'jsonpath={.items[*].reason}']);
   assert.match(events, /ChildrenCreated/);
+});
+
+test('the pass that creates the StatefulSet reads no Pod (the StatefulSet controls none yet); once its Pod runs, the next pass reads it and gives it its hot metadata', async () => {
+  const { ns, streamer } = await fresh('rc-new-set');
+  const inner = await kubeFor(cluster);
+  const read: string[] = [];
+  const recording: KubeClient = { ...inner, get: (key) => (read.push(key.kind), inner.get(key)) };
+  const outcome = await reconcileChildren({ kube: recording, streamer });
+  assert.ok(outcome.created.includes('StatefulSet'));
+  assert.not.ok(read.includes('Pod'), `read: ${read.join(', ')}`);
+  await podOf(ns, 'simple');
+  read.length = 0;
+  const next = await reconcileChildren({ kube: recording, streamer: await readStreamer(kube, ns, 'simple') });
+  assert.ok(read.includes('Pod'), `read: ${read.join(', ')}`);
+  assert.ok(next.podPatched, 'the running Pod got its hot metadata');
 });
 
 test('an unchanged Streamer costs zero writes and moves no resourceVersion, 10 times over', async () => {
