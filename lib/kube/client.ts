@@ -290,16 +290,11 @@ export function createKubeClient({
       const items: T[] = [];
       let token: string | undefined;
       do {
-        const params = new URLSearchParams({ limit: String(pageSize) });
-        if (query.labelSelector) params.set('labelSelector', query.labelSelector);
         // Every page repeats the query; the token says where the snapshot of the first page goes on.
-        if (token) params.set('continue', token);
-        const page = (await call('GET', `${pathOf(query)}?${params}`)) as { items: T[]; metadata?: { continue?: string } };
-        items.push(...page.items);
-        token = page.metadata?.continue || undefined;
+        const page = await streamPage<T>({ ...query, limit: pageSize, ...(token ? { continue: token } : {}) }, (item) => items.push(item));
+        token = page.continue;
       } while (token);
-      // List items carry no apiVersion/kind; restore them so they can be passed on as objects.
-      return items.map((item) => ({ ...item, apiVersion: query.apiVersion, kind: query.kind }));
+      return items;
     },
     async listPage<T extends KubeObject>(query: PageQuery) {
       const items: T[] = [];

@@ -55,7 +55,7 @@ export function createListSplitter(onItem: (text: string) => void): ListSplitter
   return {
     write(chunk) {
       restStart = inItems ? undefined : 0;
-      if (itemParts.length > 0 || (inItems && depth >= 3)) itemStart = 0;
+      if (inItems && depth >= 3) itemStart = 0; // an item goes on from the last chunk
       if (keyStart !== undefined) keyStart = 0;
       for (let i = 0; i < chunk.length; i++) {
         if (inString) {

@@ -41,9 +41,9 @@ export function streamerPodFrom(streamer: Streamer, pod: KubeObject | null): Str
   const controlled = (pod.metadata.ownerReferences ?? []).some((r) => r.controller && r.kind === 'StatefulSet' && r.name === names.statefulSet);
   if (!controlled) return unavailable(`Pod ${name} is not controlled by StatefulSet ${names.statefulSet}`);
   if (pod.metadata.deletionTimestamp) return unavailable(`Pod ${name} is terminating`);
-  const { phase = 'Pending', podIP } = (pod as PodObject).status ?? {};
+  const { phase = 'Pending', podIP, containerStatuses = [] } = (pod as PodObject).status ?? {};
   if (phase !== 'Running' || !podIP || !pod.metadata.uid) return unavailable(`Pod ${name} is ${phase}${podIP ? '' : ', without an IP yet'}`);
-  const container = (pod as PodObject).status?.containerStatuses?.find((c) => c.name === CONTAINER_NAME) ?? (pod as PodObject).status?.containerStatuses?.[0];
+  const container = containerStatuses.find((c) => c.name === CONTAINER_NAME) ?? containerStatuses[0];
   const startedAt = container?.state?.running?.startedAt;
   return { kind: 'running', name, uid: pod.metadata.uid, podIP, ...(startedAt ? { startedAt } : {}), startupPending: container?.started === false };
 }
